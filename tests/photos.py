@@ -1,0 +1,69 @@
+"""Real photographs for tests and benchmarks, taken from installed or registry packages.
+
+Nothing here is committed: scikit-image ships the astronaut and textures; Debian's
+``opencv-doc`` package ships portraits, a group photo and Starry Night, which we download with
+apt and unpack (no install) into a cache folder outside the repository.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from filelock import FileLock
+from PIL import Image
+
+CACHE = Path(os.environ.get("PORTRAIT_TEST_CACHE",
+                            Path.home() / ".cache" / "portrait-stylization-tests"))
+
+OPENCV_DOC_FILES = {
+    "starry_night": "usr/share/doc/opencv-doc/examples/data/starry_night.jpg",
+    "messi": "usr/share/doc/opencv-doc/examples/data/messi5.jpg",
+    "portrait_a": "usr/share/doc/opencv-doc/opencv4/html/227943776_1.jpg",
+    "portrait_b": "usr/share/doc/opencv-doc/opencv4/html/230501201_1.jpg",
+    "group": "usr/share/doc/opencv-doc/opencv4/html/example.jpg",
+}
+
+
+class PhotoUnavailable(RuntimeError):
+    """The package that ships a photo could not be fetched."""
+
+
+def _opencv_doc_root() -> Path:
+    root = CACHE / "opencv-doc"
+    marker = root / ".complete"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(CACHE / "opencv-doc.lock")):
+        if marker.exists():
+            return root
+        with tempfile.TemporaryDirectory() as scratch:
+            run = subprocess.run(["apt-get", "download", "opencv-doc"], cwd=scratch,
+                                 capture_output=True, text=True)
+            if run.returncode != 0:
+                raise PhotoUnavailable("apt-get download opencv-doc failed (run "
+                                       f"'apt-get update' first?): {run.stderr.strip()}")
+            deb = next(Path(scratch).glob("opencv-doc_*.deb"))
+            subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
+        marker.touch()
+    return root
+
+
+def photo_path(name: str) -> Path:
+    """Path of one of :data:`OPENCV_DOC_FILES`, fetched on first use."""
+    return _opencv_doc_root() / OPENCV_DOC_FILES[name]
+
+
+def photo(name: str) -> Image.Image:
+    """An RGB photo by name: ``astronaut``, ``brick``, ``grass``, ``gravel`` (scikit-image) or
+    any key of :data:`OPENCV_DOC_FILES`."""
+    from skimage import data
+
+    if name in ("astronaut", "brick", "grass", "gravel"):
+        array = getattr(data, name)()
+        if array.ndim == 2:
+            array = np.stack([array] * 3, axis=-1)
+        return Image.fromarray(array).convert("RGB")
+    return Image.open(photo_path(name)).convert("RGB")
