@@ -194,9 +194,8 @@ def validate(options: Options) -> None:
         elif kind == "str":
             if value not in meta["choices"]:
                 _fail(f.name, f"{value!r} is not one of {', '.join(meta['choices'])}")
-        elif kind == "bool":
-            if not isinstance(value, bool):
-                _fail(f.name, f"expected true or false, got {value!r}")
+        elif kind == "bool" and not isinstance(value, bool):
+            _fail(f.name, f"expected true or false, got {value!r}")
     _validate_structured(options)
 
 
