@@ -1,0 +1,212 @@
+"""The stylization loop: Crowson's multi-scale Adam style transfer (ALGORITHM.md §1–3)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from backend.engine.events import Cancelled, EngineError, OutOfMemory, ProgressEvent, Result
+from backend.engine.images import ImageInputError, SourceImage, prepare
+from backend.engine.losses import CONTENT_LAYERS, STYLE_LAYERS, StyleObjective, gram, normalised
+from backend.engine.schedule import (
+    IterateAverage,
+    rescale_adam_state,
+    resize,
+    scale_ladder,
+    size_to_fit,
+)
+from backend.models.bundle import ModelBundle
+from backend.models.vgg import VGGFeatures
+from shared.options import Options
+
+PREVIEW_MAX_SIDE = 512
+ImageLike = Image.Image | np.ndarray
+CancelCheck = threading.Event | Callable[[], bool] | None
+
+
+def _cancel_requested(cancel: CancelCheck) -> bool:
+    if cancel is None:
+        return False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+def _style_weights(styles: Sequence[SourceImage],
+                   style_weights: Sequence[float] | None) -> list[float]:
+    if style_weights is None:
+        return [1 / len(styles)] * len(styles)
+    if len(style_weights) != len(styles):
+        raise EngineError(f"{len(styles)} style image(s) but {len(style_weights)} style weights")
+    if any(not np.isfinite(w) for w in style_weights) or sum(abs(w) for w in style_weights) == 0:
+        raise EngineError(f"style weights must be finite and not all zero, got "
+                          f"{list(style_weights)}")
+    return normalised(list(style_weights))
+
+
+def _initial_image(init: str, content: SourceImage, styles: Sequence[SourceImage],
+                   weights: list[float], size: tuple[int, int],
+                   generator: torch.Generator) -> torch.Tensor:
+    """The first iterate, ``(1, 3, h, w)`` at the first scale."""
+    w, h = size
+    if init == "content":
+        return content.tensor(size)
+    if init == "uniform":
+        return torch.rand([1, 3, h, w], generator=generator)
+    noise = torch.rand([1, 3, h, w], generator=generator) / 255
+    if init == "gray":
+        return noise + 0.5
+    means = sum(style.tensor()[0].mean(dim=(1, 2)) * weight
+                for style, weight in zip(styles, weights, strict=True))
+    return noise + means[None, :, None, None]
+
+
+def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: list[float],
+                  scale: int, options: Options, device: torch.device) -> dict[int, torch.Tensor]:
+    """Weighted sum over the style images of their Gram matrices, per style layer."""
+    targets: dict[int, torch.Tensor] = {}
+    for style, weight in zip(styles, weights, strict=True):
+        if options.style_size is None:
+            size = size_to_fit(style.size, round(scale * options.style_scale_fac))
+        else:
+            size = size_to_fit(style.size, options.style_size)
+        feats = model(style.tensor(size).to(device), layers=list(STYLE_LAYERS))
+        for layer in STYLE_LAYERS:
+            target = gram(feats[layer]) * weight
+            targets[layer] = target if layer not in targets else targets[layer] + target
+    return targets
+
+
+def _check_sizes(content: SourceImage, scales: list[int]) -> None:
+    least = VGGFeatures.min_size(list(STYLE_LAYERS))
+    w, h = size_to_fit(content.size, scales[0], scale_up=True)
+    if min(w, h) < least:
+        raise ImageInputError(
+            f"the content is {content.size[0]}x{content.size[1]}: at the first scale "
+            f"({scales[0]} px) its short side would be {min(w, h)} px, below the {least} px "
+            "VGG-19 needs; raise min_scale or crop the image")
+
+
+def _preview(average: torch.Tensor) -> Image.Image:
+    image = average[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+    preview = Image.fromarray(image, "RGB")
+    preview.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.BILINEAR)
+    return preview
+
+
+def _out_of_memory(size: tuple[int, int], scales: list[int], scale: int) -> OutOfMemory:
+    done = [s for s in scales if s < scale]
+    fits = done[-1] if done else round(scale / 2**0.5)
+    return OutOfMemory(f"the device ran out of memory at {size[0]}x{size[1]}; try end_scale "
+                       f"{fits} or smaller, or run on a device with more memory")
+
+
+def stylize(content: ImageLike, styles: Sequence[ImageLike],
+            style_weights: Sequence[float] | None = None, options: Options | None = None,
+            on_progress: Callable[[ProgressEvent], None] | None = None,
+            cancel: CancelCheck = None, models: ModelBundle | None = None,
+            preview_interval: int = 0) -> Result:
+    """Stylize ``content`` with ``styles``; with face weights at zero this is Crowson's method.
+
+    Images are PIL images or ``(H, W[, C])`` arrays (uint8, uint16, float in [0, 1]); the
+    content's alpha is carried to the output. ``on_progress`` receives a
+    :class:`ProgressEvent` after every iteration (with a preview every ``preview_interval``
+    iterations when > 0). ``cancel`` is checked every iteration; when set, :class:`Cancelled`
+    is raised. ``models`` keeps models loaded across calls (a new bundle is made if None).
+    """
+    options = options or Options()
+    models = models or ModelBundle()
+    started = time.perf_counter()
+    if not styles:
+        raise EngineError("at least one style image is needed")
+    content_src = prepare(content)
+    style_srcs = [prepare(style) for style in styles]
+    weights = _style_weights(style_srcs, style_weights)
+    scales = scale_ladder(min(options.min_scale, options.end_scale), options.end_scale)
+    _check_sizes(content_src, scales)
+    try:
+        return _run(content_src, style_srcs, weights, options, scales, models, on_progress,
+                    cancel, preview_interval, started)
+    except torch.OutOfMemoryError as err:
+        raise _out_of_memory(content_src.size, scales, options.end_scale) from err
+    finally:
+        models.release_memory()
+
+
+def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
+         options: Options, scales: list[int], models: ModelBundle,
+         on_progress: Callable[[ProgressEvent], None] | None, cancel: CancelCheck,
+         preview_interval: int, started: float) -> Result:
+    device = models.device
+    model = models.vgg(options.pooling)
+    loaded = time.perf_counter()
+    generator = torch.Generator().manual_seed(options.random_seed)
+    size = size_to_fit(content.size, scales[0], scale_up=True)
+    image = _initial_image(options.init, content, styles, weights, size, generator).to(device)
+    optimizer: torch.optim.Adam | None = None
+    average: IterateAverage | None = None
+    scale_times = []
+    for index, scale in enumerate(scales):
+        scale_started = time.perf_counter()
+        size = size_to_fit(content.size, scale, scale_up=True)
+        w, h = size
+        content_image = content.tensor(size).to(device)
+        image = resize(image.detach(), (h, w), "bicubic").clamp(0, 1)
+        average = IterateAverage(image, options.avg_decay)
+        image.requires_grad_()
+        with torch.no_grad():
+            content_feats = model(content_image, layers=list(CONTENT_LAYERS))
+            objective = StyleObjective(
+                {layer: content_feats[layer] for layer in CONTENT_LAYERS},
+                style_targets(model, styles, weights, scale, options, device),
+                options.content_weight, options.tv_weight)
+        new_optimizer = torch.optim.Adam([image], lr=options.step_size)
+        if optimizer is not None:
+            new_optimizer.load_state_dict(rescale_adam_state(optimizer.state_dict(), (h, w)))
+        optimizer = new_optimizer
+        iterations = options.initial_iterations if index == 0 else options.iterations
+        for i in range(1, iterations + 1):
+            if _cancel_requested(cancel):
+                raise Cancelled(f"cancelled at scale {index + 1}/{len(scales)}, iteration {i}")
+            terms = objective(model(image))
+            loss = sum(terms.values())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                image.clamp_(0, 1)
+            average.update(image)
+            if on_progress is not None:
+                values = torch.stack([loss.detach(), *(t.detach() for t in terms.values())])
+                names = ["total", *terms]
+                want_preview = preview_interval > 0 and (i % preview_interval == 0
+                                                         or i == iterations)
+                on_progress(ProgressEvent(
+                    scale_index=index, n_scales=len(scales), width=w, height=h, iteration=i,
+                    iterations=iterations, losses=dict(zip(names, values.tolist(), strict=True)),
+                    preview=_preview(average.get()) if want_preview else None))
+        with torch.no_grad():
+            image.copy_(average.get())
+        scale_times.append(round(time.perf_counter() - scale_started, 3))
+    output = average.get().detach()[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy()
+    alpha = content.alpha_at(size)
+    if alpha is not None:
+        output = np.concatenate([output, alpha[..., None]], axis=2)
+    metadata = {
+        "options": options.to_dict(),
+        "style_weights": weights,
+        "scales": scales,
+        "size": list(size),
+        "device": str(device),
+        "weights": dict(models.weights_used),
+        "random_weights": sorted(n for n, v in models.weights_used.items()
+                                 if v == "seeded random"),
+        "timings": {"model_load_s": round(loaded - started, 3), "scales_s": scale_times,
+                    "total_s": round(time.perf_counter() - started, 3)},
+    }
+    return Result(pixels=np.ascontiguousarray(output, dtype=np.float32), metadata=metadata)

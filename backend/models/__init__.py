@@ -1,0 +1,1 @@
+"""The networks the engine reads features from; each loads its own weights."""

@@ -1,0 +1,76 @@
+"""Models kept loaded between jobs, on one device."""
+
+from __future__ import annotations
+
+import gc
+
+import torch
+
+from backend.models.vgg import VGGFeatures, load_vgg19_features
+from backend.weights import WeightsConfig, resolve
+
+VGG_LAYERS = [1, 6, 11, 20, 22, 29]
+
+
+class DeviceError(Exception):
+    """The requested device is not available here."""
+
+
+def pick_device(name: str | torch.device = "auto") -> torch.device:
+    """``auto``: CUDA, then Apple MPS, then CPU. An explicit device must be available."""
+    if isinstance(name, torch.device):
+        return name
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as err:
+        raise DeviceError(f"unknown device {name!r}; use auto, cpu, cuda or mps") from err
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("CUDA was requested but no CUDA GPU is available; use --device cpu")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise DeviceError("MPS was requested but is not available; use --device cpu")
+    return device
+
+
+class ModelBundle:
+    """Lazily loaded models, kept for the life of the bundle (a server holds one per device).
+
+    ``weights_used`` records, per checkpoint, whether real weights (and from which file) or
+    seeded random ones were loaded; results carry it in their metadata.
+    """
+
+    def __init__(self, device: str | torch.device = "auto",
+                 weights: WeightsConfig | None = None) -> None:
+        self.device = pick_device(device)
+        self.weights = weights or WeightsConfig()
+        self.weights_used: dict[str, str] = {}
+        self._vgg_features: torch.nn.Sequential | None = None
+        self._vgg: dict[str, VGGFeatures] = {}
+
+    def vgg(self, pooling: str = "max") -> VGGFeatures:
+        """VGG-19 features at the content and style layers, with the given pooling."""
+        if pooling not in self._vgg:
+            if self._vgg_features is None:
+                path = resolve("vgg19", self.weights.vgg, self.weights.allow_random)
+                self._vgg_features = load_vgg19_features(path)
+                self.weights_used["vgg19"] = str(path) if path else "seeded random"
+            self._vgg[pooling] = VGGFeatures(VGG_LAYERS, self._vgg_features,
+                                             pooling).to(self.device)
+        return self._vgg[pooling]
+
+    def loaded(self) -> list[str]:
+        """Names of the models currently in memory."""
+        return [f"vgg19/{pooling}" for pooling in self._vgg]
+
+    def release_memory(self) -> None:
+        """Return cached device memory after a job; the models themselves stay loaded."""
+        gc.collect()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        elif self.device.type == "mps":
+            torch.mps.empty_cache()

@@ -1,0 +1,125 @@
+"""VGG-19 feature extractor as Crowson's style transfer uses it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from torchvision.models.vgg import cfgs, make_layers
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+POOLING_SCALES = {"max": 1.0, "average": 2.0, "l2": 0.78}
+POOL_INDICES = (4, 9, 18, 27, 36)
+RANDOM_SEED = 19
+
+
+class CheckpointError(Exception):
+    """A checkpoint file is not a usable VGG-19 state dict."""
+
+
+class Scaled(nn.Module):
+    """A module whose output is multiplied by a constant (keeps activation scale when the
+    pooling type changes)."""
+
+    def __init__(self, module: nn.Module, scale: float) -> None:
+        super().__init__()
+        self.module = module
+        self.register_buffer("scale", torch.tensor(scale))
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return self.module(input) * self.scale
+
+
+def _pool(pooling: str) -> nn.Module:
+    if pooling == "average":
+        return Scaled(nn.AvgPool2d(2), POOLING_SCALES["average"])
+    return Scaled(nn.LPPool2d(2, 2), POOLING_SCALES["l2"])
+
+
+def _replicate_padded(conv: nn.Conv2d) -> nn.Conv2d:
+    """The same convolution with replicate padding, which reduces edge artefacts."""
+    padded = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size,
+                       stride=conv.stride, padding=conv.padding, padding_mode="replicate")
+    with torch.no_grad():
+        padded.weight.copy_(conv.weight)
+        padded.bias.copy_(conv.bias)
+    return padded
+
+
+def _random_features() -> nn.Sequential:
+    """VGG-19 convolutions initialised as torchvision initialises an untrained VGG, seeded."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(RANDOM_SEED)
+        features = make_layers(cfgs["E"])
+        for module in features:
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(module.bias)
+    return features
+
+
+def load_vgg19_features(checkpoint: Path | None) -> nn.Sequential:
+    """torchvision's VGG-19 ``features`` (without the classifier) with weights from a
+    torchvision-format checkpoint (``features.N.weight`` keys), or seeded random weights when
+    ``checkpoint`` is None."""
+    features = _random_features()
+    if checkpoint is None:
+        return features
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for unreadable files
+        raise CheckpointError(f"{checkpoint}: not a readable PyTorch checkpoint ({err})") from err
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{checkpoint}: expected a state dict, found {type(state).__name__}")
+    wanted = {k.removeprefix("features."): v for k, v in state.items()
+              if k.startswith("features.")}
+    try:
+        features.load_state_dict(wanted)
+    except RuntimeError as err:
+        raise CheckpointError(f"{checkpoint}: not a torchvision VGG-19 checkpoint: "
+                              f"{str(err).splitlines()[0]}") from err
+    return features
+
+
+class VGGFeatures(nn.Module):
+    """VGG-19 activations at chosen layer indices.
+
+    Input ``(N, 3, H, W)`` sRGB in [0, 1], normalised with ImageNet statistics inside. The first
+    convolution pads by replication; non-max pooling is rescaled so activations stay comparable.
+    """
+
+    def __init__(self, layers: list[int], features: nn.Sequential, pooling: str = "max") -> None:
+        super().__init__()
+        self.layers = sorted(set(layers))
+        model = features[: self.layers[-1] + 1]
+        model[0] = _replicate_padded(model[0])
+        if pooling != "max":
+            for i, layer in enumerate(model):
+                if isinstance(layer, nn.MaxPool2d):
+                    model[i] = _pool(pooling)
+        self.model = model.eval().requires_grad_(False)
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN)[:, None, None])
+        self.register_buffer("std", torch.tensor(IMAGENET_STD)[:, None, None])
+
+    @staticmethod
+    def min_size(layers: list[int]) -> int:
+        """Smallest input side for which every pooling before the last layer has input."""
+        return 2 ** sum(1 for index in POOL_INDICES if max(layers) >= index)
+
+    def forward(self, input: torch.Tensor,
+                layers: list[int] | None = None) -> dict[int | str, torch.Tensor]:
+        """Map of layer index to activation, plus ``"input"`` to the input itself."""
+        layers = self.layers if layers is None else sorted(set(layers))
+        h, w = input.shape[2:]
+        least = self.min_size(layers)
+        if min(h, w) < least:
+            raise ValueError(f"input is {h}x{w} but must be at least {least}x{least}")
+        feats: dict[int | str, torch.Tensor] = {"input": input}
+        x = (input - self.mean) / self.std
+        for i in range(layers[-1] + 1):
+            x = self.model[i](x)
+            if i in layers:
+                feats[i] = x
+        return feats
