@@ -6,6 +6,10 @@ import gc
 
 import torch
 
+from backend.models.face_detector import FaceDetector
+from backend.models.facemesh import FaceMesh, load_facemesh
+from backend.models.facenet import FaceNetFeatures, load_inception_resnet_v1
+from backend.models.segmentation import PortraitSegmenter
 from backend.models.vgg import VGGFeatures, load_vgg19_features
 from backend.weights import WeightsConfig, resolve
 
@@ -51,6 +55,11 @@ class ModelBundle:
         self.weights_used: dict[str, str] = {}
         self._vgg_features: torch.nn.Sequential | None = None
         self._vgg: dict[str, VGGFeatures] = {}
+        self._facenet_network: torch.nn.Module | None = None
+        self._facenet: dict[tuple[int, ...], FaceNetFeatures] = {}
+        self._face_detector: FaceDetector | None = None
+        self._facemesh: FaceMesh | None = None
+        self._segmenter: PortraitSegmenter | None = None
 
     def vgg(self, pooling: str = "max") -> VGGFeatures:
         """VGG-19 features at the content and style layers, with the given pooling."""
@@ -63,9 +72,46 @@ class ModelBundle:
                                              pooling).to(self.device)
         return self._vgg[pooling]
 
+    def facenet(self, layers: tuple[int, ...]) -> FaceNetFeatures:
+        """FaceNet (InceptionResnetV1, VGGFace2) outputs at the given children."""
+        layers = tuple(sorted(set(layers)))
+        if layers not in self._facenet:
+            if self._facenet_network is None:
+                path = resolve("facenet-vggface2", self.weights.facenet,
+                               self.weights.allow_random)
+                self._facenet_network = load_inception_resnet_v1(path).to(self.device)
+                self.weights_used["facenet-vggface2"] = str(path) if path else "seeded random"
+            self._facenet[layers] = FaceNetFeatures(layers, self._facenet_network)
+        return self._facenet[layers]
+
+    def face_detector(self) -> FaceDetector:
+        """MTCNN, with the weights bundled in facenet-pytorch."""
+        if self._face_detector is None:
+            self._face_detector = FaceDetector(self.device)
+            self.weights_used["mtcnn"] = "facenet-pytorch wheel"
+        return self._face_detector
+
+    def facemesh(self) -> FaceMesh:
+        """The differentiable FaceMesh, from the mediapipe wheel's face_landmark.tflite."""
+        if self._facemesh is None:
+            self._facemesh = load_facemesh(self.device)
+            self.weights_used["facemesh"] = "mediapipe wheel"
+        return self._facemesh
+
+    def segmenter(self) -> PortraitSegmenter:
+        """MediaPipe selfie segmentation (runs on the CPU through MediaPipe)."""
+        if self._segmenter is None:
+            self._segmenter = PortraitSegmenter()
+            self.weights_used["selfie-segmentation"] = "mediapipe wheel"
+        return self._segmenter
+
     def loaded(self) -> list[str]:
         """Names of the models currently in memory."""
-        return [f"vgg19/{pooling}" for pooling in self._vgg]
+        names = [f"vgg19/{pooling}" for pooling in self._vgg]
+        names += [f"facenet/{','.join(map(str, layers))}" for layers in self._facenet]
+        optional = {"mtcnn": self._face_detector, "facemesh": self._facemesh,
+                    "selfie-segmentation": self._segmenter}
+        return names + [name for name, model in optional.items() if model is not None]
 
     def release_memory(self) -> None:
         """Return cached device memory after a job; the models themselves stay loaded."""

@@ -1,0 +1,41 @@
+"""Portrait matte from MediaPipe's selfie segmentation (its model ships in the mediapipe wheel).
+
+The paper removes backgrounds with MODNet, whose weights are not available offline; the selfie
+segmentation model serves the same purpose (person versus background).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+# 0: the general model (256×256 input), better on portraits than the landscape one (1).
+GENERAL_MODEL = 0
+
+
+class PortraitSegmenter:
+    """Person/background matte of an RGB image, ``(H, W)`` float32 in [0, 1] (1 = person)."""
+
+    def __init__(self) -> None:
+        # mediapipe takes about a second to import: only jobs that segment pay for it.
+        from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
+
+        self._solution = SelfieSegmentation(model_selection=GENERAL_MODEL)
+        # The MediaPipe graph processes one frame at a time.
+        self._lock = threading.Lock()
+
+    def matte(self, image: np.ndarray) -> np.ndarray:
+        """``image``: ``(H, W, 3)`` RGB, uint8 or float in [0, 1]. Returns ``(H, W)`` float32."""
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
+        if image.dtype != np.uint8:
+            image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+        with self._lock:
+            mask = self._solution.process(np.ascontiguousarray(image)).segmentation_mask
+        return np.clip(mask, 0, 1).astype(np.float32)
+
+    def close(self) -> None:
+        """Free the MediaPipe graph."""
+        with self._lock:
+            self._solution.close()
