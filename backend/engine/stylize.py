@@ -10,7 +10,10 @@ import numpy as np
 import torch
 from PIL import Image
 
+from backend.engine.background import BackgroundPlan, plan_background
 from backend.engine.events import Cancelled, EngineError, OutOfMemory, ProgressEvent, Result
+from backend.engine.faces import FaceGuide
+from backend.engine.fidelity import faces_metadata
 from backend.engine.images import ImageInputError, SourceImage, prepare
 from backend.engine.losses import CONTENT_LAYERS, STYLE_LAYERS, StyleObjective, gram, normalised
 from backend.engine.schedule import (
@@ -125,13 +128,15 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     if not styles:
         raise EngineError("at least one style image is needed")
     content_src = prepare(content)
+    background = plan_background(content_src, options, models)
+    content_src = background.content
     style_srcs = [prepare(style) for style in styles]
     weights = _style_weights(style_srcs, style_weights)
     scales = scale_ladder(min(options.min_scale, options.end_scale), options.end_scale)
     _check_sizes(content_src, scales)
     try:
         return _run(content_src, style_srcs, weights, options, scales, models, on_progress,
-                    cancel, preview_interval, started)
+                    cancel, preview_interval, started, background)
     except torch.OutOfMemoryError as err:
         raise _out_of_memory(content_src.size, scales, options.end_scale) from err
     finally:
@@ -141,7 +146,7 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
 def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
          options: Options, scales: list[int], models: ModelBundle,
          on_progress: Callable[[ProgressEvent], None] | None, cancel: CancelCheck,
-         preview_interval: int, started: float) -> Result:
+         preview_interval: int, started: float, background: BackgroundPlan) -> Result:
     device = models.device
     model = models.vgg(options.pooling)
     loaded = time.perf_counter()
@@ -151,6 +156,7 @@ def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
     optimizer: torch.optim.Adam | None = None
     average: IterateAverage | None = None
     scale_times = []
+    guide = FaceGuide(content.size, options, models) if options.faces_enabled else None
     for index, scale in enumerate(scales):
         scale_started = time.perf_counter()
         size = size_to_fit(content.size, scale, scale_up=True)
@@ -165,6 +171,7 @@ def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
                 {layer: content_feats[layer] for layer in CONTENT_LAYERS},
                 style_targets(model, styles, weights, scale, options, device),
                 options.content_weight, options.tv_weight)
+        face_terms = guide.for_scale(content_image) if guide is not None else None
         new_optimizer = torch.optim.Adam([image], lr=options.step_size)
         if optimizer is not None:
             new_optimizer.load_state_dict(rescale_adam_state(optimizer.state_dict(), (h, w)))
@@ -174,6 +181,8 @@ def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
             if _cancel_requested(cancel):
                 raise Cancelled(f"cancelled at scale {index + 1}/{len(scales)}, iteration {i}")
             terms = objective(model(image))
+            if face_terms is not None:
+                terms.update(face_terms(image))
             loss = sum(terms.values())
             optimizer.zero_grad()
             loss.backward()
@@ -193,10 +202,9 @@ def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
         with torch.no_grad():
             image.copy_(average.get())
         scale_times.append(round(time.perf_counter() - scale_started, 3))
-    output = average.get().detach()[0].clamp(0, 1).permute(1, 2, 0).cpu().numpy()
-    alpha = content.alpha_at(size)
-    if alpha is not None:
-        output = np.concatenate([output, alpha[..., None]], axis=2)
+    result = average.get().detach().clamp(0, 1)
+    faces = faces_metadata(content_image, result, content.size, options, models, guide)
+    output = background.finish(result[0].permute(1, 2, 0).cpu().numpy(), content.alpha_at(size))
     metadata = {
         "options": options.to_dict(),
         "style_weights": weights,
@@ -204,6 +212,8 @@ def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
         "size": list(size),
         "device": str(device),
         "weights": dict(models.weights_used),
+        "faces": faces,
+        "background": background.mode,
         "random_weights": sorted(n for n, v in models.weights_used.items()
                                  if v == "seeded random"),
         "timings": {"model_load_s": round(loaded - started, 3), "scales_s": scale_times,

@@ -1,0 +1,263 @@
+"""The face terms: FaceID (FaceNet features) and mesh (FaceMesh landmarks) losses on the faces
+of the content image (ALGORITHM.md §4, the paper's §4 and §6).
+
+A :class:`FaceGuide` is made once per job. At each scale it finds the faces (MTCNN, or the
+caller's boxes), crops the same padded boxes from content and result, and returns a
+:class:`FaceTerms` whose targets are the content crops' features. All faces' features are
+concatenated along the batch axis, so one loss per layer covers every face.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torchvision.ops import roi_align
+
+from backend.engine.losses import scaled_squared_error
+from backend.models.face_detector import FaceDetector
+from backend.models.facemesh import FaceMesh
+from backend.models.facenet import FaceNetFeatures
+from shared.options import Options
+
+if TYPE_CHECKING:
+    from backend.models.bundle import ModelBundle
+
+FACENET_SIZE = 160
+FACEMESH_SIZE = 192
+
+
+@dataclass
+class ScaleFaces:
+    """The faces used at one scale. ``crops``: ``(K, 4)`` float32 padded boxes
+    ``x0, y0, x1, y1`` in pixels of that scale, clipped to the image; ``found`` / ``skipped``:
+    JSON-ready descriptions for the metadata."""
+
+    size: tuple[int, int]
+    crops: torch.Tensor
+    found: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+    def metadata(self) -> dict[str, Any]:
+        return {"width": self.size[0], "height": self.size[1], "faces": self.found,
+                "skipped": self.skipped}
+
+
+def padded_box(box: tuple[float, float, float, float], padding: float, square: bool,
+               size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """A face box grown by ``padding × long side`` on every side (and, when ``square``, by half
+    the side difference on the short sides, as the paper's code does), clipped to the image
+    ``size = (w, h)``."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    grow = max(w, h) * padding
+    half_difference = abs(w - h) / 2 if square else 0.0
+    grow_x = grow + (half_difference if w < h else 0.0)
+    grow_y = grow + (half_difference if h < w else 0.0)
+    return (max(x0 - grow_x, 0.0), max(y0 - grow_y, 0.0), min(x1 + grow_x, float(size[0])),
+            min(y1 + grow_y, float(size[1])))
+
+
+def _rounded(values: Any) -> list[float]:
+    return [round(float(v), 2) for v in values]
+
+
+class FaceLocator:
+    """Face crop boxes for each scale of one content image, cached per scale.
+
+    ``content_size``: ``(w, h)`` of the full-resolution content, the frame of
+    ``options.face_boxes``. ``detector`` is needed only when no boxes are given.
+    """
+
+    def __init__(self, content_size: tuple[int, int], options: Options,
+                 detector: FaceDetector | None) -> None:
+        if not options.face_boxes and detector is None:
+            raise ValueError("a face detector is needed when no face boxes are given")
+        self.content_size = content_size
+        self.options = options
+        self.detector = detector
+        self._scales: dict[tuple[int, int], ScaleFaces] = {}
+
+    @property
+    def source(self) -> str:
+        return "caller" if self.options.face_boxes else "mtcnn"
+
+    def at(self, content: torch.Tensor) -> ScaleFaces:
+        """The faces of ``content``, ``(1, 3, H, W)`` in [0, 1], one scale of the content."""
+        h, w = content.shape[2:]
+        if (w, h) not in self._scales:
+            if self.options.face_boxes:
+                faces = self._given_boxes((w, h))
+            else:
+                faces = self._detected_boxes(content)
+            self._scales[(w, h)] = faces
+        return self._scales[(w, h)]
+
+    def _given_boxes(self, size: tuple[int, int]) -> ScaleFaces:
+        sx, sy = size[0] / self.content_size[0], size[1] / self.content_size[1]
+        faces = ScaleFaces(size, torch.zeros(0, 4))
+        crops = []
+        for x0, y0, x1, y1 in self.options.face_boxes:
+            box = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
+            crop = padded_box(box, self.options.face_padding, self.options.square_faces, size)
+            if crop[2] - crop[0] < 1 or crop[3] - crop[1] < 1:
+                faces.skipped.append({"box": _rounded(box), "reason": "outside the image"})
+                continue
+            crops.append(crop)
+            faces.found.append({"box": _rounded(box), "crop": _rounded(crop)})
+        faces.crops = torch.tensor(crops, dtype=torch.float32).reshape(-1, 4)
+        return faces
+
+    def _detected_boxes(self, content: torch.Tensor) -> ScaleFaces:
+        h, w = content.shape[2:]
+        options = self.options
+        detections = self.detector.detect(content, min_size=options.min_face_size)
+        faces = ScaleFaces((w, h), torch.zeros(0, 4))
+        crops = []
+        for box, probability in zip(detections.boxes, detections.probabilities, strict=True):
+            described = {"box": _rounded(box), "probability": round(float(probability), 4)}
+            short_side = min(box[2] - box[0], box[3] - box[1])
+            if probability < options.face_threshold:
+                faces.skipped.append({**described, "reason": f"confidence below "
+                                      f"face_threshold {options.face_threshold:g}"})
+            elif short_side < options.min_face_size:
+                faces.skipped.append({**described, "reason": f"smaller than min_face_size "
+                                      f"{options.min_face_size} px"})
+            else:
+                crop = padded_box(tuple(box), options.face_padding, options.square_faces,
+                                  (w, h))
+                crops.append(crop)
+                faces.found.append({**described, "crop": _rounded(crop)})
+        faces.crops = torch.tensor(crops, dtype=torch.float32).reshape(-1, 4)
+        return faces
+
+    def metadata(self) -> list[dict[str, Any]]:
+        """What was found at each scale so far, smallest first."""
+        return [faces.metadata() for _, faces in sorted(self._scales.items())]
+
+
+def crop_faces(image: torch.Tensor, crops: torch.Tensor, size: int) -> torch.Tensor:
+    """Differentiable crops of ``image`` ``(1, 3, H, W)``, each resized (bilinear, averaging
+    several samples per output pixel when shrinking) to ``(K, 3, size, size)``.
+    ``crops``: ``(K, 4)`` boxes in pixel-edge coordinates."""
+    rois = torch.cat([crops.new_zeros(len(crops), 1), crops], dim=1).to(image)
+    return roi_align(image, rois, output_size=size, spatial_scale=1.0, sampling_ratio=-1,
+                     aligned=True)
+
+
+def feather_mask(size: int, feather: float, device: torch.device | str = "cpu") -> torch.Tensor:
+    """``(1, 1, size, size)`` weights in [0, 1]: 1 in the middle, falling smoothly to 0 at the
+    border over ``feather × size`` pixels (all ones when ``feather`` is 0)."""
+    centres = (torch.arange(size, device=device, dtype=torch.float32) + 0.5) / size
+    to_edge = torch.minimum(centres, 1 - centres)
+    if feather <= 0:
+        ramp = torch.ones_like(to_edge)
+    else:
+        ramp = (to_edge / feather).clamp(0, 1)
+        ramp = ramp * ramp * (3 - 2 * ramp)
+    return (ramp[:, None] * ramp[None, :])[None, None]
+
+
+class FaceTerms(nn.Module):
+    """The weighted face losses of one scale against the content's faces.
+
+    ``content``: ``(1, 3, H, W)`` in [0, 1]. ``crops``: ``(K, 4)`` face boxes, or None for the
+    whole-image mode (FaceNet sees the whole image at its size, FaceMesh a 192×192 resize).
+    Calling it with the iterate ``(1, 3, H, W)`` returns ``{"face": ..., "mesh": ...}`` (only
+    the terms whose weight is above zero), each a scalar tensor.
+
+    In crop mode each crop sees ``mask·x + (1 − mask)·x.detach()`` with a feathered mask: the
+    features are the real crop's, but the terms' pull fades to nothing at the crop border, so
+    the result shows no rectangle where a box ends.
+    """
+
+    def __init__(self, content: torch.Tensor, crops: torch.Tensor | None,
+                 facenet: FaceNetFeatures | None, facemesh: FaceMesh | None,
+                 face_weight: float, mesh_weight: float, feather: float) -> None:
+        super().__init__()
+        self.crops = None if crops is None else crops.to(content.device)
+        self.facenet = facenet if face_weight > 0 else None
+        self.facemesh = facemesh if mesh_weight > 0 else None
+        if self.facenet is None and self.facemesh is None:
+            raise ValueError("face terms need face_weight or mesh_weight above zero")
+        self.face_weight = face_weight
+        self.mesh_weight = mesh_weight
+        self.masks = {size: feather_mask(size, feather, content.device)
+                      for size in (FACENET_SIZE, FACEMESH_SIZE)}
+        with torch.no_grad():
+            self.face_targets = self._facenet_features(content) if self.facenet else {}
+            self.mesh_target = self._landmarks(content) if self.facemesh else None
+
+    @property
+    def n_faces(self) -> int:
+        return 1 if self.crops is None else len(self.crops)
+
+    def _faces(self, image: torch.Tensor, size: int) -> torch.Tensor:
+        faces = crop_faces(image, self.crops, size)
+        if not faces.requires_grad:
+            return faces
+        mask = self.masks[size]
+        return mask * faces + (1 - mask) * faces.detach()
+
+    def _facenet_features(self, image: torch.Tensor) -> dict[int, torch.Tensor]:
+        faces = image if self.crops is None else self._faces(image, FACENET_SIZE)
+        return self.facenet(faces)
+
+    def _landmarks(self, image: torch.Tensor) -> torch.Tensor:
+        if self.crops is None:
+            faces = F.interpolate(image, size=(FACEMESH_SIZE, FACEMESH_SIZE), mode="bilinear",
+                                  align_corners=False, antialias=True)
+        else:
+            faces = self._faces(image, FACEMESH_SIZE)
+        return self.facemesh(faces).landmarks
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        terms = {}
+        if self.facenet is not None:
+            features = self._facenet_features(image)
+            per_layer = self.face_weight / len(self.face_targets)
+            terms["face"] = sum(scaled_squared_error(features[layer], target)
+                                for layer, target in self.face_targets.items()) * per_layer
+        if self.facemesh is not None:
+            terms["mesh"] = scaled_squared_error(self._landmarks(image),
+                                                 self.mesh_target) * self.mesh_weight
+        return terms
+
+
+class FaceGuide:
+    """The face terms of one job: finds faces at each scale (cached) and builds their losses.
+
+    ``content_size``: ``(w, h)`` of the full-resolution content image (the frame of
+    ``options.face_boxes``). Models come from ``models`` and are loaded only when needed.
+    """
+
+    def __init__(self, content_size: tuple[int, int], options: Options,
+                 models: ModelBundle) -> None:
+        self.options = options
+        detector = None if options.face_boxes else models.face_detector()
+        self.locator = FaceLocator(content_size, options, detector)
+        self.facenet = models.facenet(options.face_layers) if options.face_weight > 0 else None
+        self.facemesh = models.facemesh() if options.mesh_weight > 0 else None
+
+    def for_scale(self, content: torch.Tensor) -> FaceTerms | None:
+        """Face terms against ``content`` ``(1, 3, H, W)`` in [0, 1], or None when no face is
+        found at this scale."""
+        faces = self.locator.at(content)
+        if len(faces.crops) == 0:
+            return None
+        crops = faces.crops if self.options.face_crops else None
+        return FaceTerms(content, crops, self.facenet, self.facemesh, self.options.face_weight,
+                         self.options.mesh_weight, self.options.face_feather)
+
+    def metadata(self) -> dict[str, Any]:
+        """JSON-ready: the mode, where boxes came from, the faces per scale, and notes."""
+        scales = self.locator.metadata()
+        notes = [f"no face found at {s['width']}x{s['height']}: face terms off at this scale"
+                 for s in scales if not s["faces"]]
+        if scales and len(notes) == len(scales):
+            notes = ["no face found: face terms off"]
+        return {"mode": "crops" if self.options.face_crops else "whole_image",
+                "source": self.locator.source, "scales": scales, "notes": notes}
