@@ -1,0 +1,1 @@
+"""The ``portrait-stylize`` command line: one module per subcommand."""

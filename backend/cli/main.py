@@ -1,0 +1,69 @@
+"""Entry point of ``portrait-stylize``: builds the subcommands and turns errors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import warnings
+
+from backend.engine.events import Cancelled, EngineError
+from backend.engine.images import ImageInputError
+from backend.models.bundle import DeviceError
+from backend.models.vgg import CheckpointError
+from backend.weights import MissingWeights, RandomWeightsWarning, WeightsError
+from shared import __version__
+from shared.options import OptionsError
+
+COMMAND_MODULES = ["stylize", "demo", "weights"]
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_MISSING_WEIGHTS = 3
+EXIT_CANCELLED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="portrait-stylize",
+        description="Neural style transfer that keeps faces recognisable.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"backend.cli.{name}").register(subparsers)
+    return parser
+
+
+def _say(prefix: str, message: str) -> None:
+    print(f"portrait-stylize: {prefix}{message}", file=sys.stderr)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, RandomWeightsWarning):
+        print(f"\n*** WARNING: {message} ***\n", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.simplefilter("ignore")
+    warnings.simplefilter("always", RandomWeightsWarning)
+    warnings.showwarning = _warning_line
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except (OptionsError, ImageInputError, argparse.ArgumentTypeError) as err:
+        _say("error: ", str(err))
+        return EXIT_USAGE
+    except MissingWeights as err:
+        _say("", str(err))
+        return EXIT_MISSING_WEIGHTS
+    except (Cancelled, KeyboardInterrupt):
+        _say("", "cancelled")
+        return EXIT_CANCELLED
+    except (EngineError, WeightsError, CheckpointError, DeviceError) as err:
+        _say("error: ", str(err))
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
