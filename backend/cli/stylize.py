@@ -51,6 +51,7 @@ def total_iterations(options: Options) -> int:
 def run_job(args: argparse.Namespace, content, styles, options: Options) -> int:
     """Stylize with a progress bar and Ctrl-C cancellation, then write the output."""
     models = model_bundle(args)
+    models.preload(options)
     cancel = InterruptCancel()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     bar = None if args.quiet else ProgressBar(total_iterations(options))

@@ -11,7 +11,8 @@ from backend.models.facemesh import FaceMesh, load_facemesh
 from backend.models.facenet import FaceNetFeatures, load_inception_resnet_v1
 from backend.models.segmentation import PortraitSegmenter
 from backend.models.vgg import VGGFeatures, load_vgg19_features
-from backend.weights import WeightsConfig, resolve
+from backend.weights import MissingWeights, WeightsConfig, resolve
+from shared.options import Options
 
 VGG_LAYERS = [1, 6, 11, 20, 22, 29]
 
@@ -104,6 +105,21 @@ class ModelBundle:
             self._segmenter = PortraitSegmenter()
             self.weights_used["selfie-segmentation"] = "mediapipe wheel"
         return self._segmenter
+
+    def preload(self, options: Options) -> None:
+        """Load what a job with ``options`` needs, so missing weights fail before any work;
+        every missing file is named at once."""
+        loaders = [lambda: self.vgg(options.pooling)]
+        if options.face_weight > 0:
+            loaders.append(lambda: self.facenet(options.face_layers))
+        missing = []
+        for load in loaders:
+            try:
+                load()
+            except MissingWeights as err:
+                missing.append(str(err))
+        if missing:
+            raise MissingWeights("\n".join(missing))
 
     def loaded(self) -> list[str]:
         """Names of the models currently in memory."""

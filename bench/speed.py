@@ -1,0 +1,95 @@
+"""Engine speed: milliseconds per iteration at several sizes, model-load time and peak memory.
+
+    python bench/speed.py [--device auto] [--sizes 128 256 362 512] [--iterations 20]
+                          [--faces] [--amp]
+
+Style-only by default (face weights 0); ``--faces`` adds the face terms at their defaults.
+Uses real VGG-19 weights when they are in the cache, otherwise seeded random ones (the table
+says which): speed does not depend on the weights' values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backend.engine import stylize  # noqa: E402
+from backend.models.bundle import ModelBundle  # noqa: E402
+from backend.weights import WeightsConfig  # noqa: E402
+from bench.report import append_section, write_json  # noqa: E402
+from shared.options import Options  # noqa: E402
+from tests.photos import photo  # noqa: E402
+
+WARMUP = 3
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(models: ModelBundle, size: int, iterations: int, faces: bool) -> dict:
+    stamps: list[float] = []
+    options = Options(min_scale=size, end_scale=size, initial_iterations=iterations + WARMUP,
+                      **({} if faces else {"face_weight": 0, "mesh_weight": 0}))
+    if models.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+
+    def on_progress(event) -> None:
+        if models.device.type == "cuda":
+            torch.cuda.synchronize()
+        stamps.append(time.perf_counter())
+
+    stylize(photo("astronaut"), [photo("starry_night")], options=options, models=models,
+            on_progress=on_progress)
+    timed = stamps[WARMUP:]
+    row = {"size": size, "iterations": len(timed) - 1,
+           "ms_per_iteration": round((timed[-1] - timed[0]) / (len(timed) - 1) * 1000, 1),
+           "peak_rss_mb": round(peak_rss_mb())}
+    if models.device.type == "cuda":
+        row["peak_gpu_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 362, 512])
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--faces", action="store_true", help="face terms on (defaults)")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    models = ModelBundle(args.device, WeightsConfig(allow_random=True))
+    started = time.perf_counter()
+    models.vgg("max")
+    if args.faces:
+        models.facenet(Options().face_layers)
+        models.facemesh()
+        models.face_detector()
+    load_s = time.perf_counter() - started
+    rows = [measure(models, size, args.iterations, args.faces) for size in args.sizes]
+    weights = ", ".join(f"{k}: {v}" for k, v in models.weights_used.items())
+    label = "with face terms" if args.faces else "style only"
+    payload = {"device": str(models.device), "weights": models.weights_used,
+               "model_load_s": round(load_s, 2), "faces": args.faces, "rows": rows}
+    write_json(f"speed-{models.device.type}{'-faces' if args.faces else ''}", payload)
+    gpu = models.device.type == "cuda"
+    table = ["| size (long side) | ms / iteration | peak RSS (MB) |" + (
+             " peak GPU (MB) |" if gpu else ""), "|---|---|---|" + ("---|" if gpu else "")]
+    table += [f"| {r['size']} | {r['ms_per_iteration']} | {r['peak_rss_mb']} |" + (
+              f" {r['peak_gpu_mb']} |" if gpu else "") for r in rows]
+    settings = (f"Device {models.device}, {label}, content astronaut 512x512, style Starry "
+                f"Night; {args.iterations} timed iterations after {WARMUP} warm-up; model load "
+                f"{load_s:.2f} s; weights: {weights}")
+    append_section(f"Engine speed ({models.device.type}, {label})", settings, table)
+
+
+if __name__ == "__main__":
+    main()
