@@ -32,6 +32,11 @@ class PhotoUnavailable(RuntimeError):
     """The package that ships a photo could not be fetched."""
 
 
+def _apt_download(folder: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["apt-get", "download", "opencv-doc"], cwd=folder,
+                          capture_output=True, text=True)
+
+
 def _opencv_doc_root() -> Path:
     root = CACHE / "opencv-doc"
     marker = root / ".complete"
@@ -40,8 +45,10 @@ def _opencv_doc_root() -> Path:
         if marker.exists():
             return root
         with tempfile.TemporaryDirectory() as scratch:
-            run = subprocess.run(["apt-get", "download", "opencv-doc"], cwd=scratch,
-                                 capture_output=True, text=True)
+            run = _apt_download(scratch)
+            if run.returncode != 0:  # a fresh machine has no package lists yet
+                subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
+                run = _apt_download(scratch)
             if run.returncode != 0:
                 raise PhotoUnavailable("apt-get download opencv-doc failed (run "
                                        f"'apt-get update' first?): {run.stderr.strip()}")
