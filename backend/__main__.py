@@ -1,4 +1,5 @@
-"""``python -m backend ...`` runs the command line (how the GIMP plug-in starts the server)."""
+"""``python -m backend ...``: the same command line as ``portrait-stylize`` (the GIMP plug-in
+starts the server this way, with the interpreter recorded at install)."""
 
 import sys
 

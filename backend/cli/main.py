@@ -15,7 +15,7 @@ from backend.weights import MissingWeights, RandomWeightsWarning, WeightsError
 from shared import __version__
 from shared.options import OptionsError
 
-COMMAND_MODULES = ["stylize", "demo", "weights"]
+COMMAND_MODULES = ["stylize", "demo", "weights", "serve", "remote", "keys"]
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2

@@ -1,0 +1,141 @@
+"""The worker: one thread per device that runs jobs one at a time on a kept ModelBundle.
+
+It never touches the client socket (ZeroMQ sockets are not thread-safe): everything it has to
+say goes to the socket loop over an inproc PUSH socket as ``[job id, kind, header, *frames]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from typing import Any
+
+import zmq
+
+from backend.engine import Cancelled, EngineError, OutOfMemory, ProgressEvent, stylize
+from backend.models.bundle import ModelBundle
+from backend.server.images import encode_preview, encode_result
+from backend.server.jobs import CANCEL_REASONS, Job, JobQueue
+from backend.weights import WeightsError
+from shared.options import Options
+from shared.protocol import encode, jsonable
+
+WORKER_EVENTS = "inproc://portrait-stylization-worker-events"
+TERMINAL_KINDS = ("done", "cancelled", "error")
+log = logging.getLogger(__name__)
+
+
+def describe_failure(err: BaseException) -> tuple[str, str]:
+    """The protocol error code and user-facing sentence for a job that raised ``err``."""
+    if isinstance(err, OutOfMemory):
+        return "out_of_memory", str(err)
+    if isinstance(err, WeightsError):
+        return "missing_weights", str(err)
+    if isinstance(err, EngineError):
+        return "engine_error", str(err)
+    if isinstance(err, MemoryError) or (
+            isinstance(err, RuntimeError) and "can't allocate memory" in str(err)):
+        return "out_of_memory", ("the server ran out of memory for this job; try a smaller "
+                                 "end_scale or fewer style images")
+    return "internal_error", (f"the job failed unexpectedly ({type(err).__name__}: {err}); "
+                              "the server goes on serving, and its log has the details")
+
+
+class Worker(threading.Thread):
+    """Takes jobs from ``queue`` until it is closed. ``models_loaded`` and ``load_error`` are
+    snapshots the socket loop may read at any time."""
+
+    def __init__(self, context: zmq.Context, queue: JobQueue, models: ModelBundle,
+                 lazy: bool, progress_interval_s: float) -> None:
+        super().__init__(name=f"worker-{models.device}", daemon=True)
+        self._context = context
+        self._queue = queue
+        self.models = models
+        self._lazy = lazy
+        self._progress_interval_s = progress_interval_s
+        self.models_loaded: list[str] = []
+        self.load_error: str | None = None
+        self.jobs_started = 0
+
+    def run(self) -> None:
+        outbox = self._context.socket(zmq.PUSH)
+        outbox.connect(WORKER_EVENTS)
+        try:
+            if not self._lazy:
+                self._preload()
+            while (job := self._queue.take()) is not None:
+                self._run(job, outbox)
+        finally:
+            outbox.close()
+
+    def _preload(self) -> None:
+        try:
+            self.models.vgg(Options().pooling)
+        except WeightsError as err:
+            self.load_error = str(err)
+            log.error("models not loaded: %s", err)
+        self.models_loaded = self.models.loaded()
+
+    @staticmethod
+    def _emit(outbox: zmq.Socket, job: Job, header: dict[str, Any],
+              frames: tuple[bytes, ...] = ()) -> None:
+        kind = header["kind"]
+        outbox.send_multipart([job.id.encode(), kind.encode(),
+                               *encode({"kind": kind, "job_id": job.id, **header}, frames)],
+                              copy=False)
+
+    def _progress_sender(self, outbox: zmq.Socket, job: Job) -> Any:
+        last_sent = 0.0
+
+        def on_progress(event: ProgressEvent) -> None:
+            nonlocal last_sent
+            if event.preview is not None:
+                descriptor, pixels = encode_preview(event.preview)
+                self._emit(outbox, job, {"kind": "preview", "scale_index": event.scale_index,
+                                         "iteration": event.iteration, "image": descriptor},
+                           (pixels,))
+            now = time.monotonic()
+            # Throttled so a slow reader is not flooded; a scale's first and last always go.
+            if (event.iteration in (1, event.iterations)
+                    or now - last_sent >= self._progress_interval_s):
+                last_sent = now
+                self._emit(outbox, job, {
+                    "kind": "progress", "scale_index": event.scale_index,
+                    "n_scales": event.n_scales, "width": event.width, "height": event.height,
+                    "iteration": event.iteration, "iterations": event.iterations,
+                    "losses": jsonable(event.losses), "fraction": event.fraction_done})
+        return on_progress
+
+    def _run(self, job: Job, outbox: zmq.Socket) -> None:
+        self.jobs_started += 1
+        started = time.monotonic()
+        self._emit(outbox, job, {"kind": "started", "sequence": job.sequence,
+                                 "run_index": self.jobs_started,
+                                 "device": str(self.models.device)})
+        try:
+            if job.cancel.is_set():
+                raise Cancelled("cancelled before it started")
+            result = stylize(job.content, job.styles, job.style_weights, job.options,
+                             on_progress=self._progress_sender(outbox, job), cancel=job.cancel,
+                             models=self.models, preview_interval=job.preview_interval)
+            descriptor, pixels = encode_result(result, job.result_dtype)
+        except Cancelled:
+            self._emit(outbox, job, {"kind": "cancelled", "reason": job.cancel_reason,
+                                     "message": CANCEL_REASONS[job.cancel_reason]})
+        except Exception as err:  # any failure is reported; the server lives on
+            code, message = describe_failure(err)
+            if code == "internal_error":
+                log.error("job %s failed:\n%s", job.id, traceback.format_exc())
+            else:
+                log.warning("job %s failed (%s): %s", job.id, code, message)
+            self._emit(outbox, job, {"kind": "error", "code": code, "message": message})
+        else:
+            self._emit(outbox, job, {
+                "kind": "done", "image": descriptor, "metadata": jsonable(result.metadata),
+                "sequence": job.sequence, "run_index": self.jobs_started,
+                "timings": {"queued_s": round(started - job.submitted_at, 3),
+                            "run_s": round(time.monotonic() - started, 3)}}, (pixels,))
+        finally:
+            self.models_loaded = self.models.loaded()

@@ -1,0 +1,436 @@
+"""The client: talk to a backend over ZeroMQ, stream a job's progress, get its result.
+
+Standard library and pyzmq only, so GIMP's own Python can use it. One :class:`Client` is one
+DEALER socket; it is not thread-safe (use one per thread). After a request times out the socket
+is closed and reopened (the "lazy pirate" pattern), so a late reply or a queued request cannot
+leak into the next exchange.
+
+    client = Client()
+    client.ensure_running()
+    job = client.submit(content, [style], options={"end_scale": 256})
+    for event in job.events():
+        ...  # "queued", "started", "progress", "preview", then "done"
+    image, metadata = job.result()
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections import deque
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import zmq
+import zmq.auth
+from zmq.utils.monitor import recv_monitor_message
+
+from shared import __version__
+from shared.backend_launcher import LaunchError, start_backend
+from shared.framing import ImageData
+from shared.options import Options, OptionsError
+from shared.protocol import (
+    DEFAULT_ENDPOINT,
+    ENDPOINT_ENV,
+    MAX_STYLES,
+    PROTOCOL_VERSION,
+    ProtocolError,
+    decode_message,
+    encode,
+)
+
+__all__ = ["BackendError", "BackendUnavailable", "Client", "ImageData", "Job", "JobCancelled",
+           "ProtocolMismatch"]
+
+HEARTBEAT_IVL_MS = 1000
+HEARTBEAT_TIMEOUT_MS = 3000
+START_POLL_S = 2.0
+HANDSHAKE_FAILURES = (zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
+                      | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+
+
+class BackendError(Exception):
+    """The backend refused a request or a job failed. ``code`` is one of the protocol's error
+    codes (docs/protocol.md) or ``unavailable``; ``message`` says what to do."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class BackendUnavailable(BackendError):
+    """No backend answered, or it stopped answering."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("unavailable", message)
+
+
+class ProtocolMismatch(BackendError):
+    """The backend speaks another protocol version."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("protocol_version", message)
+
+
+class JobCancelled(BackendError):
+    """The job was cancelled (by a client, or because the server is stopping)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("cancelled", message)
+
+
+def _error_from(message: dict[str, Any]) -> BackendError:
+    code, text = str(message.get("code", "internal_error")), str(message.get("message", ""))
+    if code == "protocol_version":
+        return ProtocolMismatch(text)
+    return BackendError(code, text)
+
+
+def _curve_keys(server_public_key: str | bytes | Path | None,
+                client_secret_key_file: str | Path | None) -> tuple[bytes, bytes, bytes] | None:
+    """``(server public, client public, client secret)`` from key files made by
+    ``portrait-stylize keys generate``; the server key may also be given as its Z85 text."""
+    if server_public_key is None and client_secret_key_file is None:
+        return None
+    if server_public_key is None or client_secret_key_file is None:
+        raise BackendError("bad_keys", "CurveZMQ needs both the server's public key "
+                           "(server.key) and this client's secret key file (client.key_secret)")
+    try:
+        if isinstance(server_public_key, (str, bytes)) and len(server_public_key) == 40:
+            server_public = (server_public_key.encode() if isinstance(server_public_key, str)
+                             else server_public_key)
+        else:
+            server_public, _ = zmq.auth.load_certificate(server_public_key)
+        client_public, client_secret = zmq.auth.load_certificate(client_secret_key_file)
+    except (OSError, ValueError) as err:
+        raise BackendError("bad_keys", f"cannot read the CurveZMQ keys: {err}") from err
+    if client_secret is None:
+        raise BackendError("bad_keys", f"{client_secret_key_file} holds no secret key: pass the "
+                           "client.key_secret file")
+    return server_public, client_public, client_secret
+
+
+class Job:
+    """A submitted job. Iterate :meth:`events`, or call :meth:`result` to wait for the end."""
+
+    def __init__(self, client: Client, job_id: str, position: int) -> None:
+        self._client = client
+        self.id = job_id
+        self.pending: deque[dict[str, Any]] = deque(
+            [{"kind": "queued", "job_id": job_id, "position": position}])
+        self.lost = False  # the server's heartbeat no longer lists it: fetch its end
+        self._result: tuple[ImageData, dict[str, Any]] | None = None
+        self._failure: BackendError | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self._result is not None or self._failure is not None
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        """Yield event dicts until the job ends: ``queued`` (position), ``started``,
+        ``progress`` (scale_index, n_scales, width, height, iteration, iterations, losses,
+        fraction), ``preview`` (``image``: an :class:`ImageData`) and finally ``done``
+        (``image``, ``metadata``). Raises :class:`JobCancelled` or :class:`BackendError`
+        when the job ends otherwise, :class:`BackendUnavailable` when the server goes."""
+        while True:
+            if self._failure is not None:
+                raise self._failure
+            if self._result is not None:
+                return
+            event = self._client._next_event(self)
+            kind = event["kind"]
+            if kind == "done":
+                self._result = (event["image"], event.get("metadata", {}))
+            elif kind == "cancelled":
+                self._failure = JobCancelled(str(event.get("message", "the job was cancelled")))
+                continue
+            elif kind == "error":
+                self._failure = _error_from(event)
+                continue
+            yield event
+
+    def result(self) -> tuple[ImageData, dict[str, Any]]:
+        """Wait for the job to end; return ``(image, metadata)``."""
+        for _ in self.events():
+            pass
+        assert self._result is not None
+        return self._result
+
+    def cancel(self) -> None:
+        """Ask the server to stop the job; :meth:`events` then raises :class:`JobCancelled`.
+        A job that has already finished keeps its result."""
+        if self.finished:
+            return
+        try:
+            self._client.cancel(self.id)
+        except BackendError as err:
+            if err.code != "job_finished":
+                raise
+
+
+class Client:
+    """A connection to a backend at ``endpoint`` (default: ``$PORTRAIT_STYLIZATION_ENDPOINT``,
+    else ``tcp://127.0.0.1:5557``). ``timeout`` bounds each request's wait for a reply;
+    ``heartbeat_timeout`` is how long a running job may go without any word from the server
+    before the server is declared gone. For a CurveZMQ server pass its public key (file or Z85
+    text) and this client's secret key file."""
+
+    def __init__(self, endpoint: str | None = None, timeout: float = 10.0,
+                 server_public_key: str | bytes | Path | None = None,
+                 client_secret_key_file: str | Path | None = None,
+                 heartbeat_timeout: float = 6.0) -> None:
+        self.endpoint = endpoint or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT
+        self.timeout = timeout
+        self.heartbeat_timeout = heartbeat_timeout
+        self.log_path: Path | None = None
+        self._curve = _curve_keys(server_public_key, client_secret_key_file)
+        self._context = zmq.Context()
+        self._socket: zmq.Socket | None = None
+        self._monitor: zmq.Socket | None = None
+        self._request_ids = itertools.count(1)
+        self._jobs: dict[str, Job] = {}
+        self._server: dict[str, Any] | None = None
+        self._last_heard = time.monotonic()
+
+    # ---- connection ----
+    def _open(self) -> zmq.Socket:
+        if self._socket is None:
+            sock = self._context.socket(zmq.DEALER)
+            sock.linger = 0
+            sock.rcvhwm = 0  # the server throttles events; never drop a result the app reads late
+            sock.heartbeat_ivl = HEARTBEAT_IVL_MS
+            sock.heartbeat_timeout = HEARTBEAT_TIMEOUT_MS
+            if self._curve is not None:
+                sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = self._curve
+            self._monitor = sock.get_monitor_socket(HANDSHAKE_FAILURES)
+            sock.connect(self.endpoint)
+            self._socket = sock
+        return self._socket
+
+    def _reset(self) -> None:
+        """Drop the socket (and anything queued in it); jobs on it are lost to this client."""
+        if self._socket is not None:
+            self._socket.disable_monitor()
+            self._monitor.close(linger=0)
+            self._socket.close(linger=0)
+        self._socket = self._monitor = None
+        self._server = None
+        for job in self._jobs.values():
+            if not job.finished:
+                job._failure = BackendUnavailable(
+                    f"the connection to the backend at {self.endpoint} was reset; job {job.id} "
+                    "is lost")
+        self._jobs.clear()
+
+    def _handshake_problem(self) -> str:
+        while self._monitor is not None and self._monitor.poll(0):
+            event = recv_monitor_message(self._monitor)["event"]
+            if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                return (" The server refused this client's CurveZMQ key: add the client's public"
+                        " key (client.key) to the server's authorized_clients folder.")
+            return (" The security handshake failed: check that the client uses CurveZMQ "
+                    "exactly when the server does, with the server's public key.")
+        return ""
+
+    def _unavailable(self, what: str) -> BackendUnavailable:
+        problem = self._handshake_problem()
+        self._reset()
+        log = f" See the backend's log at {self.log_path}." if self.log_path else ""
+        return BackendUnavailable(f"{what}.{problem}{log} Start it with `portrait-stylize serve "
+                                  f"--endpoint {self.endpoint}` if it is not running.")
+
+    def close(self) -> None:
+        """Close the socket; jobs still running on the server are cancelled by it."""
+        self._reset()
+        self._context.destroy(linger=0)
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- messages ----
+    def _receive(self, timeout: float) -> dict[str, Any] | None:
+        sock = self._open()
+        if not sock.poll(max(0, int(timeout * 1000))):
+            return None
+        frames = sock.recv_multipart(copy=False)
+        self._last_heard = time.monotonic()
+        try:
+            return decode_message([frame.buffer for frame in frames])
+        except ProtocolError as err:
+            raise BackendError(err.code, f"the backend sent a message this client cannot "
+                               f"read: {err.message}") from err
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        """File a message that is not the reply being waited for."""
+        if message["kind"] == "heartbeat":
+            listed = set(message.get("jobs", []))
+            for job in self._jobs.values():
+                job.lost = job.id not in listed
+            return
+        job = self._jobs.get(message.get("job_id"))
+        if job is not None and "request_id" not in message:
+            job.pending.append(message)
+
+    def _request(self, op: str, fields: dict[str, Any] | None = None,
+                 frames: Sequence[bytes] = (), timeout: float | None = None) -> dict[str, Any]:
+        request_id = next(self._request_ids)
+        timeout = self.timeout if timeout is None else timeout
+        self._open().send_multipart(
+            encode({"op": op, "request_id": request_id, **(fields or {})}, frames), copy=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self._receive(deadline - time.monotonic())
+            if message is None:
+                raise self._unavailable(f"no backend answered {op} at {self.endpoint} within "
+                                        f"{timeout:g} s")
+            if message.get("request_id") != request_id:
+                self._dispatch(message)
+            elif message["kind"] == "error":
+                raise _error_from(message)
+            else:
+                return message
+
+    def _next_event(self, job: Job) -> dict[str, Any]:
+        """The job's next event, waiting for it; the server must be heard from regularly."""
+        while not job.pending:
+            if job.lost:
+                job.pending.append(self._fetch_end(job.id))
+                break
+            silent = time.monotonic() - self._last_heard
+            message = self._receive(self.heartbeat_timeout - silent)
+            if message is not None:
+                self._dispatch(message)
+            elif silent >= self.heartbeat_timeout:
+                raise self._unavailable(f"the backend at {self.endpoint} stopped answering while"
+                                        f" job {job.id} was waiting (nothing heard for "
+                                        f"{silent:.0f} s); it may have crashed")
+        event = job.pending.popleft()
+        if event["kind"] in ("done", "cancelled", "error"):
+            self._jobs.pop(job.id, None)
+        return event
+
+    def _fetch_end(self, job_id: str) -> dict[str, Any]:
+        """A job's terminal message asked for again (its event was lost)."""
+        try:
+            return self._request("result", {"job_id": job_id})
+        except BackendUnavailable:
+            raise
+        except BackendError as err:
+            return {"kind": "error", "job_id": job_id, "code": err.code, "message": err.message}
+
+    # ---- operations ----
+    def health(self, timeout: float | None = None) -> dict[str, Any]:
+        """The server's state: protocol, package_version, device, models_loaded, queue_length,
+        running_job, limits. Raises :class:`BackendUnavailable` or :class:`ProtocolMismatch`."""
+        reply = self._request("health", timeout=timeout)
+        if reply.get("protocol") != PROTOCOL_VERSION:
+            raise ProtocolMismatch(f"the backend at {self.endpoint} speaks protocol "
+                                   f"{reply.get('protocol')!r} (package "
+                                   f"{reply.get('package_version')}), this client speaks "
+                                   f"{PROTOCOL_VERSION} (package {__version__}): install "
+                                   "matching versions")
+        self._server = reply
+        return reply
+
+    def ensure_running(self, python: str | None = None, extra_args: Sequence[str] = (),
+                       log_path: str | None = None, wait: float = 120.0) -> dict[str, Any]:
+        """Health if a backend answers; otherwise start one detached (``python -m backend
+        serve --endpoint ENDPOINT *extra_args``, ``python`` defaulting to the interpreter
+        recorded at install) and wait up to ``wait`` s for its health reply. On failure
+        :class:`BackendUnavailable` names the log file."""
+        try:
+            return self.health(timeout=min(self.timeout, START_POLL_S))
+        except BackendUnavailable:
+            pass
+        try:
+            launched = start_backend(self.endpoint, python, extra_args, log_path)
+        except LaunchError as err:
+            raise BackendUnavailable(str(err)) from err
+        self.log_path = launched.log_path
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                return self.health(timeout=START_POLL_S)
+            except BackendUnavailable:
+                pass
+            status = launched.process.poll()
+            if status is not None:
+                try:  # it exits at once, cleanly, when another server already holds the port
+                    return self.health(timeout=START_POLL_S)
+                except BackendUnavailable:
+                    raise BackendUnavailable(
+                        f"the backend exited with status {status} before answering; see its "
+                        f"log at {launched.log_path}:\n{launched.log_tail()}") from None
+            if time.monotonic() > deadline:
+                raise BackendUnavailable(
+                    f"the backend (pid {launched.process.pid}) did not answer within {wait:g} "
+                    f"s; see its log at {launched.log_path}")
+
+    def _check_submission(self, content: ImageData, styles: Sequence[ImageData],
+                          style_weights: Sequence[float] | None,
+                          options: dict[str, Any] | None) -> None:
+        """Refuse locally what the server would refuse, before sending megabytes."""
+        images = [content, *styles]
+        if not all(isinstance(image, ImageData) for image in images):
+            raise TypeError("content and styles must be ImageData")
+        if not 1 <= len(styles) <= MAX_STYLES:
+            raise BackendError("bad_field", f"give 1 to {MAX_STYLES} style images, not "
+                               f"{len(styles)}")
+        if style_weights is not None and len(style_weights) != len(styles):
+            raise BackendError("bad_field", f"{len(style_weights)} style weights for "
+                               f"{len(styles)} style images")
+        try:
+            Options.from_dict(dict(options or {}))
+        except OptionsError as err:
+            raise BackendError("bad_options", f"options: {err}") from err
+        limits = (self._server or self.health())["limits"]
+        for image in images:
+            if image.pixels > limits["max_pixels"]:
+                raise BackendError("image_too_large", f"a {image.width}x{image.height} image "
+                                   f"has more than the server's {limits['max_pixels']:,} pixels:"
+                                   " scale it down first")
+        total = sum(len(image.data) for image in images)
+        if total > limits["max_message_bytes"] - limits["max_header_bytes"]:
+            raise BackendError("message_too_large", f"the images hold {total:,} bytes, over the "
+                               f"server's {limits['max_message_bytes']:,}: send smaller or 8-bit"
+                               " images")
+
+    def submit(self, content: ImageData, styles: Sequence[ImageData],
+               style_weights: Sequence[float] | None = None,
+               options: dict[str, Any] | None = None, preview_interval: int = 0,
+               result_dtype: str | None = None) -> Job:
+        """Queue a job; returns at once with its :class:`Job`. ``options`` are
+        :class:`shared.options.Options` fields; ``result_dtype`` (u8, u16, f32) defaults to the
+        content's."""
+        self._check_submission(content, styles, style_weights, options)
+        fields: dict[str, Any] = {
+            "content": content.descriptor(), "styles": [s.descriptor() for s in styles],
+            "style_weights": None if style_weights is None else [float(w) for w in style_weights],
+            "options": dict(options or {}), "preview_interval": preview_interval,
+            "result_dtype": result_dtype}
+        reply = self._request("submit", fields, [content.data, *(s.data for s in styles)])
+        job = Job(self, reply["job_id"], reply.get("position", 0))
+        self._jobs[job.id] = job
+        self._last_heard = time.monotonic()
+        return job
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Ask the server to cancel a job (any client may)."""
+        return self._request("cancel", {"job_id": job_id})
+
+    def fetch_result(self, job_id: str) -> tuple[ImageData, dict[str, Any]]:
+        """A finished job's result, asked for again (kept by the server for a while)."""
+        reply = self._request("result", {"job_id": job_id})
+        if reply["kind"] == "cancelled":
+            raise JobCancelled(str(reply.get("message", "the job was cancelled")))
+        return reply["image"], reply.get("metadata", {})
+
+    def shutdown(self) -> dict[str, Any]:
+        """Stop the server (allowed from a local or authenticated client)."""
+        return self._request("shutdown")
