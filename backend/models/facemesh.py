@@ -40,13 +40,13 @@ MEDIAPIPE_PIN = "mediapipe==0.10.21"
 
 
 class FaceMeshUnavailable(RuntimeError):
-    """The FaceMesh model file cannot be found or read."""
+    """The FaceMesh model file is missing, unreadable, or not MediaPipe's face landmark model."""
 
 
 class FaceMeshOutput(NamedTuple):
-    """``landmarks`` ``(N, 468, 3)``: x, y in pixels of the 192x192 crop (right, down), z in the
-    same scale, smaller is nearer the camera. ``presence_logits`` ``(N,)``: sigmoid > 0.5 means
-    the crop shows a face."""
+    """``landmarks`` ``(N, 468, 3)``: x, y in pixels of the 192x192 crop (origin top left, x right,
+    y down), z depth on roughly the scale of x, smaller nearer the camera (MediaPipe's convention).
+    ``presence_logits`` ``(N,)``: sigmoid > 0.5 means the crop shows a face."""
 
     landmarks: torch.Tensor
     presence_logits: torch.Tensor
@@ -132,13 +132,15 @@ def load_facemesh(device: str | torch.device = "cpu", cache_dir: Path | None = N
     cache_file = (default_cache_dir() if cache_dir is None else Path(cache_dir)) / (
         f"face_landmark-{digest[:16]}-spec{SPEC_FORMAT}.pt")
     spec = _read_cached_spec(cache_file)
-    if spec is None:
-        try:
+    fresh = spec is None
+    try:
+        if fresh:
             spec = read_tflite(model_bytes)
-        except TFLiteGraphError as error:
-            raise FaceMeshUnavailable(f"{path} is not a usable FaceMesh model: {error}") from error
+        model = FaceMesh.from_spec(spec)
+    except TFLiteGraphError as error:
+        raise FaceMeshUnavailable(f"{path} is not a usable FaceMesh model: {error}") from error
+    if fresh:  # only once the spec has built the expected model
         _write_cached_spec(cache_file, spec)
-    model = FaceMesh.from_spec(spec)
     return model.requires_grad_(False).eval().to(device)
 
 

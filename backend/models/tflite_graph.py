@@ -17,6 +17,7 @@ are all 4-D, which is what the supported operators produce; anything else is ref
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,13 +95,22 @@ class GraphSpec:
         )
 
 
-def read_tflite(model: bytes | Path) -> GraphSpec:
-    """Decode the first subgraph of a ``.tflite`` flatbuffer (bytes or a path)."""
+def read_tflite(model: bytes | str | Path) -> GraphSpec:
+    """Decode the only subgraph of a ``.tflite`` flatbuffer (its bytes or its path)."""
     import tflite  # only needed for a fresh build, not for a cached one
 
-    buffer = Path(model).read_bytes() if isinstance(model, Path) else model
+    buffer = model if isinstance(model, bytes) else Path(model).read_bytes()
     if len(buffer) < 8 or buffer[4:8] != b"TFL3":
         raise TFLiteGraphError("not a TensorFlow Lite flatbuffer (no 'TFL3' identifier)")
+    try:
+        return _decode(tflite, buffer)
+    except TFLiteGraphError:
+        raise
+    except (IndexError, KeyError, ValueError, struct.error) as error:
+        raise TFLiteGraphError(f"damaged TensorFlow Lite flatbuffer: {error!r}") from error
+
+
+def _decode(tflite: Any, buffer: bytes) -> GraphSpec:
     root = tflite.Model.GetRootAsModel(buffer, 0)
     if root.SubgraphsLength() != 1:
         raise TFLiteGraphError(f"expected 1 subgraph, found {root.SubgraphsLength()}")

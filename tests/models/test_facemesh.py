@@ -182,6 +182,15 @@ def test_missing_mediapipe_names_the_install_command(monkeypatch):
         load_facemesh("cpu")
 
 
+def test_a_mediapipe_without_the_model_file_names_the_release_that_has_it(tmp_path, monkeypatch):
+    (tmp_path / "mediapipe").mkdir()
+    (tmp_path / "mediapipe" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "mediapipe", raising=False)
+    with pytest.raises(FaceMeshUnavailable, match=r"no longer ship it.*mediapipe==0\.10\.21"):
+        facemesh_tflite_path()
+
+
 def test_missing_model_file_is_reported(tmp_path):
     with pytest.raises(FaceMeshUnavailable, match="cannot read the FaceMesh model"):
         load_facemesh("cpu", cache_dir=tmp_path, tflite_path=tmp_path / "absent.tflite")
@@ -198,6 +207,7 @@ def test_another_mediapipe_model_is_refused_as_facemesh(tmp_path):
     hand_recrop = facemesh_tflite_path().parents[1] / "holistic_landmark" / "hand_recrop.tflite"
     with pytest.raises(FaceMeshUnavailable, match="unexpected FaceMesh model"):
         load_facemesh("cpu", cache_dir=tmp_path, tflite_path=hand_recrop)
+    assert not any(tmp_path.iterdir())  # nothing cached for a model that is not FaceMesh
 
 
 def test_crops_of_the_wrong_size_are_refused(facemesh):

@@ -71,3 +71,9 @@ def test_sparse_weights_are_refused():
 def test_bytes_that_are_not_a_flatbuffer_are_refused():
     with pytest.raises(TFLiteGraphError, match="TFL3"):
         read_tflite(b"\x00" * 64)
+
+
+def test_a_truncated_file_is_reported_as_damaged():
+    whole = facemesh_tflite_path().read_bytes()
+    with pytest.raises(TFLiteGraphError, match="damaged"):
+        read_tflite(whole[: len(whole) // 2])
