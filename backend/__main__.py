@@ -1,5 +1,4 @@
-"""``python -m backend ...``: the same command line as ``portrait-stylize`` (the GIMP plug-in
-starts the server this way, with the interpreter recorded at install)."""
+"""``python -m backend ...`` runs the command line (how the GIMP plug-in starts the server)."""
 
 import sys
 
