@@ -165,13 +165,20 @@ def _fail(name: str, message: str) -> None:
     raise OptionsError(f"{name}: {message}")
 
 
+def _is_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # JSON integers can be too large for a float
+        return False
+
+
 def _check_number(name: str, value: Any, kind: type, meta: dict[str, Any]) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _fail(name, f"expected a number, got {value!r}")
+    if not _is_finite(value):
+        _fail(name, f"must be finite and within float range, got {value!r:.40}")
     if kind is int and not float(value).is_integer():
         _fail(name, f"expected a whole number, got {value!r}")
-    if not math.isfinite(value):
-        _fail(name, f"must be finite, got {value!r}")
     lo, hi = meta["minimum"], meta["maximum"]
     if lo is not None and value < lo or hi is not None and value > hi:
         _fail(name, f"{value!r} is outside [{lo:g}, {hi:g}]")
@@ -219,7 +226,7 @@ def _validate_structured(options: Options) -> None:
     for box in boxes:
         if (not isinstance(box, tuple) or len(box) != 4
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                           and math.isfinite(v) for v in box)):
+                           and _is_finite(v) for v in box)):
             _fail("face_boxes", f"each box must be four finite numbers, got {box!r}")
         if box[2] <= box[0] or box[3] <= box[1]:
             _fail("face_boxes", f"box {list(box)} must have x1 > x0 and y1 > y0")
