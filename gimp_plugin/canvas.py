@@ -1,0 +1,193 @@
+"""Pixels in and out of GIMP: layers as ImageData, resampling, the preview and the result layer.
+
+Everything here talks to GIMP through libgimp (``Gimp``, ``Gegl``); the decisions (formats,
+alpha, layer order) are made by the pure modules beside it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp  # noqa: E402
+
+from gimp_plugin import layers, pixels  # noqa: E402
+from shared.framing import ImageData  # noqa: E402
+
+PARASITE_NAME = "portrait-stylization"
+PREVIEW_LAYER_NAME = "Portrait Stylization preview"
+_IMAGE_TYPES = {1: Gimp.ImageType.GRAY_IMAGE, 2: Gimp.ImageType.GRAYA_IMAGE,
+                3: Gimp.ImageType.RGB_IMAGE, 4: Gimp.ImageType.RGBA_IMAGE}
+
+
+@dataclass(frozen=True)
+class Region:
+    """A rectangle in a layer's own pixel coordinates."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def rectangle(self) -> Gegl.Rectangle:
+        return Gegl.Rectangle.new(self.x, self.y, self.width, self.height)
+
+
+def describe(item: Gimp.Item) -> layers.SelectedItem:
+    """The layer logic's view of a GIMP item: its kind and stacking path."""
+    if item.is_layer_mask():
+        kind = layers.LAYER_MASK
+    elif item.is_channel():
+        kind = layers.CHANNEL
+    elif item.is_group():
+        kind = layers.GROUP
+    elif item.is_layer():
+        kind = layers.LAYER
+    else:
+        kind = layers.OTHER
+    path, node = [], item
+    if kind in (layers.LAYER, layers.GROUP):
+        image = item.get_image()
+        while node is not None:
+            path.insert(0, image.get_item_position(node))
+            node = node.get_parent()
+    return layers.SelectedItem(item.get_name(), kind, tuple(path), item)
+
+
+def drawable_format(drawable: Gimp.Drawable, with_alpha: bool | None = None) -> tuple[int, str]:
+    """``(channels, dtype)`` that carry ``drawable`` at its image's precision."""
+    image = drawable.get_image()
+    grayscale = image.get_base_type() == Gimp.ImageBaseType.GRAY
+    alpha = drawable.has_alpha() if with_alpha is None else with_alpha
+    return (pixels.channel_count(grayscale, alpha),
+            pixels.transfer_dtype(image.get_precision().value_nick))
+
+
+def read_pixels(drawable: Gimp.Drawable, region: Region, channels: int,
+                dtype: str) -> ImageData:
+    """The pixels of ``region`` of ``drawable`` as protocol image data."""
+    data = drawable.get_buffer().get(region.rectangle(), 1.0,
+                                     pixels.babl_format(channels, dtype),
+                                     Gegl.AbyssPolicy.CLAMP)
+    return ImageData(region.width, region.height, channels, dtype,
+                     pixels.swap_to_protocol(bytes(data), dtype))
+
+
+def write_pixels(drawable: Gimp.Drawable, region: Region, data: bytes, channels: int,
+                 dtype: str) -> None:
+    """Write this machine's byte-order samples into ``region`` of ``drawable`` (no undo)."""
+    buffer = drawable.get_buffer()
+    buffer.set(region.rectangle(), pixels.babl_format(channels, dtype), data)
+    buffer.flush()
+    drawable.update(region.x, region.y, region.width, region.height)
+
+
+def resample(image_data: ImageData, width: int, height: int, channels: int,
+             dtype: str) -> bytes:
+    """``image_data`` scaled to ``width`` × ``height`` with GIMP's cubic interpolation, as
+    ``channels`` × ``dtype`` samples in this machine's byte order.
+
+    Works in a throw-away image, so the user's image and its undo history are not touched."""
+    scratch = Gimp.Image.new_with_precision(
+        image_data.width, image_data.height, Gimp.ImageBaseType.RGB,
+        getattr(Gimp.Precision, pixels.precision_name(dtype)))
+    try:
+        layer = Gimp.Layer.new(scratch, "resample", image_data.width, image_data.height,
+                               Gimp.ImageType.RGBA_IMAGE, 100.0, Gimp.LayerMode.NORMAL)
+        scratch.insert_layer(layer, None, 0)
+        write_pixels(layer, Region(0, 0, image_data.width, image_data.height),
+                     pixels.swap_to_protocol(image_data.data, image_data.dtype),
+                     image_data.channels, image_data.dtype)
+        if (width, height) != (image_data.width, image_data.height):
+            Gimp.context_push()
+            Gimp.context_set_interpolation(Gimp.InterpolationType.CUBIC)
+            layer.scale(width, height, False)
+            Gimp.context_pop()
+        data = layer.get_buffer().get(Gegl.Rectangle.new(0, 0, width, height), 1.0,
+                                      pixels.babl_format(channels, dtype),
+                                      Gegl.AbyssPolicy.CLAMP)
+        return bytes(data)
+    finally:
+        scratch.delete()
+
+
+class PreviewLayer:
+    """The result so far, shown above the content while the job runs.
+
+    It is added and removed with the undo history frozen (GIMP's way for in-place previews), so
+    it never appears in the history; the result itself is inserted afterwards in one undo
+    group."""
+
+    def __init__(self, image: Gimp.Image, content: Gimp.Layer, region: Region) -> None:
+        self.image, self.content, self.region = image, content, region
+        self.layer: Gimp.Layer | None = None
+        self.channels, self.dtype = drawable_format(content, with_alpha=True)
+
+    def show(self, frame: ImageData) -> None:
+        if self.layer is None:
+            self.image.undo_freeze()
+            try:
+                self.layer = Gimp.Layer.new(
+                    self.image, PREVIEW_LAYER_NAME, self.region.width, self.region.height,
+                    _IMAGE_TYPES[self.channels], 100.0, Gimp.LayerMode.NORMAL)
+                _, x, y = self.content.get_offsets()
+                self.layer.set_offsets(x + self.region.x, y + self.region.y)
+                self.image.insert_layer(self.layer, self.content.get_parent(),
+                                        self.image.get_item_position(self.content))
+            finally:
+                self.image.undo_thaw()
+        data = resample(frame, self.region.width, self.region.height, self.channels, self.dtype)
+        write_pixels(self.layer, Region(0, 0, self.region.width, self.region.height), data,
+                     self.channels, self.dtype)
+        Gimp.displays_flush()
+
+    def remove(self) -> None:
+        if self.layer is None:
+            return
+        self.image.undo_freeze()
+        try:
+            self.image.remove_layer(self.layer)
+        finally:
+            self.image.undo_thaw()
+        self.layer = None
+        Gimp.displays_flush()
+
+
+def insert_result(image: Gimp.Image, content: Gimp.Layer, region: Region, result: ImageData,
+                  name: str, background: str, metadata: dict) -> Gimp.Layer:
+    """A new layer named ``name`` directly above ``content``, with its offsets and size, holding
+    the content outside ``region`` and ``result`` (scaled to the region) inside it; the
+    content's alpha kept; masked by the selection when there is one; the job's metadata
+    attached as a parasite. All in one undo group."""
+    content_channels, dtype = drawable_format(content)
+    channels = pixels.result_channels(content_channels, result.has_alpha, background)
+    stylized = resample(result, region.width, region.height, channels, dtype)
+    if pixels.keeps_content_alpha(content_channels, background):
+        original = read_pixels(content, region, channels, dtype)
+        stylized = pixels.replace_alpha(
+            stylized, pixels.swap_to_protocol(original.data, dtype), channels, dtype)
+    whole = Region(0, 0, content.get_width(), content.get_height())
+    image.undo_group_start()
+    try:
+        layer = Gimp.Layer.new(image, name, whole.width, whole.height, _IMAGE_TYPES[channels],
+                               100.0, Gimp.LayerMode.NORMAL)
+        _, x, y = content.get_offsets()
+        layer.set_offsets(x, y)
+        image.insert_layer(layer, content.get_parent(), image.get_item_position(content))
+        if region != whole:
+            around = read_pixels(content, whole, channels, dtype)
+            write_pixels(layer, whole, pixels.swap_to_protocol(around.data, dtype), channels,
+                         dtype)
+        write_pixels(layer, region, stylized, channels, dtype)
+        if not Gimp.Selection.is_empty(image):
+            layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
+        layer.attach_parasite(Gimp.Parasite.new(
+            PARASITE_NAME, Gimp.PARASITE_PERSISTENT, json.dumps(metadata).encode("utf-8")))
+    finally:
+        image.undo_group_end()
+    Gimp.displays_flush()
+    return layer

@@ -1,0 +1,208 @@
+"""Install, update and remove the GIMP 3 plug-in.
+
+Copies the plug-in into the user's GIMP plug-ins folder as ``portrait-stylization/
+portrait-stylization.py``, its pure-Python helpers and the ``shared`` client into ``vendor/``
+beside it, records how to reach and start the backend in ``portrait-stylization.json``, makes
+pyzmq importable by GIMP's Python (vendoring a wheel when needed) and, on request, binds a
+shortcut to the quick procedure. The project's ``install.py`` calls :func:`install_plugin`,
+:func:`uninstall_plugin` and :func:`add_arguments`; ``python -m gimp_plugin.install`` runs the
+same steps alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import shared
+from gimp_plugin import locations, shortcuts, vendoring
+from gimp_plugin.settings import LAST_OPTIONS_FILE, PluginSettings
+from shared.protocol import DEFAULT_ENDPOINT
+
+PLUGIN_SOURCE = Path(__file__).resolve().parent
+SCRIPT_SOURCE = PLUGIN_SOURCE / "portrait_stylization.py"
+# What runs inside GIMP; the installer's own modules stay behind.
+RUNTIME_MODULES = ("__init__.py", "arguments.py", "canvas.py", "dialog.py", "layers.py",
+                   "pixels.py", "session.py", "settings.py")
+LAUNCHER = "backend-launcher"
+QUICK_PROCEDURE = "plug-in-portrait-stylization-selected"
+
+
+class InstallError(RuntimeError):
+    """The plug-in could not be installed; the message says what to do."""
+
+
+def _target(plugins_dir: Path | None, gimp_python: str | None = None,
+            launch_prefix: str | None = None) -> locations.GimpInstall:
+    return locations.resolve_install(plugins_dir, gimp_python, launch_prefix,
+                                     platform=sys.platform, home=Path.home(),
+                                     environ=os.environ, which=shutil.which)
+
+
+def _copy_package(source: Path, destination: Path, names: Sequence[str] | None = None) -> None:
+    destination.mkdir(parents=True, exist_ok=True)
+    for path in sorted(source.glob("*.py")):
+        if names is None or path.name in names:
+            shutil.copy2(path, destination / path.name)
+
+
+def _copy_plugin(folder: Path) -> None:
+    if folder.exists():
+        if not (folder / f"{locations.PLUGIN_NAME}.py").exists() and any(folder.iterdir()):
+            raise InstallError(f"{folder} exists and is not a Portrait Stylization plug-in: "
+                               "move it away first")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    script = folder / f"{locations.PLUGIN_NAME}.py"
+    shutil.copy2(SCRIPT_SOURCE, script)
+    script.chmod(0o755)
+    _copy_package(Path(shared.__file__).resolve().parent, folder / "vendor" / "shared")
+    _copy_package(PLUGIN_SOURCE, folder / "vendor" / "gimp_plugin", RUNTIME_MODULES)
+
+
+def _ensure_pyzmq(target: locations.GimpInstall, folder: Path) -> str:
+    if not target.python:
+        return ("GIMP's Python was not found, so pyzmq could not be checked: run the installer "
+                "again with --gimp-python PATH (GIMP's python executable)")
+    try:
+        gimp_python = vendoring.probe(target.python)
+        if gimp_python.zmq:
+            return f"GIMP's Python {gimp_python.version} already has pyzmq {gimp_python.zmq}"
+        wheel = vendoring.vendor_pyzmq(gimp_python, folder / "vendor")
+    except vendoring.VendoringError as err:
+        raise InstallError(f"pyzmq for GIMP's Python: {err}") from None
+    return (f"GIMP's Python {gimp_python.version} lacked pyzmq: unpacked {wheel} into "
+            f"{folder / 'vendor'}")
+
+
+def _add_shortcut(plugins_dir: Path, accelerator: str) -> str:
+    path = shortcuts.shortcuts_file(plugins_dir)
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        updated = shortcuts.add_shortcut(text, QUICK_PROCEDURE, accelerator)
+    except shortcuts.ShortcutError as err:
+        return f"Shortcut not added: {err}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(updated, encoding="utf-8")
+    return (f"Bound {accelerator} to Portrait Stylization (selected layers) in {path} "
+            "(takes effect when GIMP next starts)")
+
+
+def install_plugin(python: str, endpoint: str, plugins_dir: Path | None,
+                   shortcut: str | None, *, gimp_python: str | None = None,
+                   launch_prefix: str | None = None, server_args: Sequence[str] = (),
+                   log_path: str | None = None) -> list[str]:
+    """Install (or update) the plug-in; returns what was done, one line each.
+
+    ``python`` runs the backend (``python -m backend serve``), ``endpoint`` is where the plug-in
+    reaches it; ``plugins_dir`` overrides the detected GIMP plug-ins folder; ``shortcut`` (e.g.
+    ``<Primary><Alt>p``) is bound to the quick procedure if no other action uses it.
+    ``gimp_python`` and ``launch_prefix`` are command lines overriding the detected Python of
+    GIMP and the prefix that starts the backend from a sandboxed GIMP; ``server_args`` are
+    added to the backend's command line when the plug-in starts it."""
+    target = _target(plugins_dir, gimp_python, launch_prefix)
+    folder = target.plugin_dir
+    _copy_plugin(folder)
+    done = [f"Installed the GIMP plug-in in {folder}"]
+    backend_python = python
+    if target.launch_prefix:
+        launcher = folder / LAUNCHER
+        launcher.write_text(locations.launcher_script(target.launch_prefix, python),
+                            encoding="utf-8")
+        launcher.chmod(0o755)
+        backend_python = f"./{LAUNCHER}"
+        done.append(f"GIMP starts the backend through {' '.join(target.launch_prefix)}")
+        if target.kind == "flatpak":
+            done.append("For that the Flatpak needs: flatpak override --user "
+                        f"--talk-name=org.freedesktop.Flatpak {locations.FLATPAK_APP}")
+    PluginSettings(endpoint, backend_python, list(server_args), log_path).save(folder)
+    done.append(f"The plug-in reaches the backend at {endpoint} and starts it with {python}")
+    done.append(_ensure_pyzmq(target, folder))
+    if shortcut:
+        done.append(_add_shortcut(target.plugins_dir, shortcut))
+    return done
+
+
+def uninstall_plugin(plugins_dir: Path | None) -> list[str]:
+    """Remove what :func:`install_plugin` added (and the plug-in's remembered options)."""
+    target = _target(plugins_dir)
+    folder = target.plugin_dir
+    done = []
+    if (folder / f"{locations.PLUGIN_NAME}.py").exists():
+        shutil.rmtree(folder)
+        done.append(f"Removed {folder}")
+    else:
+        done.append(f"No plug-in found in {folder}")
+    path = shortcuts.shortcuts_file(target.plugins_dir)
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        kept = shortcuts.remove_shortcut(text, QUICK_PROCEDURE)
+        if kept != text:
+            path.write_text(kept, encoding="utf-8")
+            done.append(f"Removed the shortcut from {path}")
+    last = target.plugins_dir.parent / "plug-in-settings" / LAST_OPTIONS_FILE
+    if last.exists():
+        last.unlink()
+        done.append(f"Removed {last}")
+    return done
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The installer's GIMP options (shared with the project's ``install.py``)."""
+    group = parser.add_argument_group("GIMP plug-in")
+    group.add_argument("--gimp-plugins-dir", type=Path, metavar="DIR",
+                       help="GIMP 3 plug-ins folder to install into (default: detected; e.g. "
+                            "~/.config/GIMP/3.0/plug-ins)")
+    group.add_argument("--shortcut", metavar="KEY",
+                       help='bind KEY (e.g. "<Primary><Alt>p") to Portrait Stylization '
+                            "(selected layers), if no other action uses it")
+    group.add_argument("--uninstall", action="store_true",
+                       help="remove the GIMP plug-in (and its shortcut) instead of installing")
+    group.add_argument("--gimp-python", metavar="COMMAND",
+                       help="the command that runs GIMP's Python, to check or vendor pyzmq "
+                            "for it (default: detected)")
+    group.add_argument("--backend-launch-prefix", metavar="COMMAND",
+                       help="command prefix GIMP's plug-in uses to start the backend from a "
+                            "sandbox (default: 'flatpak-spawn --host' for the Flatpak, none "
+                            "otherwise)")
+    group.add_argument("--server-arg", action="append", default=[], metavar="ARG",
+                       help="extra argument for the backend the plug-in starts (repeatable; "
+                            "write --server-arg=--flag)")
+
+
+def run_from_args(args: argparse.Namespace, python: str, endpoint: str) -> list[str]:
+    """Install or uninstall as the parsed :func:`add_arguments` options say."""
+    if args.uninstall:
+        return uninstall_plugin(args.gimp_plugins_dir)
+    return install_plugin(python, endpoint, args.gimp_plugins_dir, args.shortcut,
+                          gimp_python=args.gimp_python,
+                          launch_prefix=args.backend_launch_prefix,
+                          server_args=args.server_arg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gimp_plugin.install",
+                                     description="Install the Portrait Stylization GIMP 3 "
+                                                 "plug-in (the backend must be installed in "
+                                                 "this Python).")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter that runs the backend (default: this one)")
+    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT,
+                        help=f"where the plug-in reaches the backend (default {DEFAULT_ENDPOINT})")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        lines = run_from_args(args, args.python, args.endpoint)
+    except (InstallError, locations.LocationError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

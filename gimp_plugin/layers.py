@@ -1,0 +1,77 @@
+"""Which selected item is the content and which the style, decided without GIMP.
+
+GIMP hands a procedure its selected drawables in no particular order (not the click order), so
+"upper" and "lower" are decided by stacking position: each item's path of positions from the
+top level down, where position 0 is the top of its parent. Pure Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+LAYER = "layer"
+GROUP = "layer group"
+CHANNEL = "channel"
+LAYER_MASK = "layer mask"
+OTHER = "item"
+
+
+class SelectionError(ValueError):
+    """The selected items do not fit the procedure; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class SelectedItem:
+    """What the layer logic needs to know about one selected drawable.
+
+    ``kind`` is one of :data:`LAYER`, :data:`GROUP`, :data:`CHANNEL`, :data:`LAYER_MASK`,
+    :data:`OTHER`; ``path`` holds the stacking positions from the top level down (``(0,)`` is
+    the topmost layer, ``(2, 0)`` the top layer inside the third top-level group); ``handle``
+    is the caller's object (a ``Gimp.Layer``), carried through untouched."""
+
+    name: str
+    kind: str
+    path: tuple[int, ...]
+    handle: object = None
+
+
+def _describe(item: SelectedItem) -> str:
+    return f"'{item.name}' is a {item.kind}"
+
+
+def pick_style_and_content(items: Sequence[SelectedItem]) -> tuple[SelectedItem, SelectedItem]:
+    """``(style, content)`` from exactly two selected layers: the upper one is the style, the
+    lower one the content. Raises :class:`SelectionError` for any other selection."""
+    if len(items) != 2:
+        raise SelectionError(f"Select exactly two layers (the upper one is the style, the lower "
+                             f"one the content); {len(items)} "
+                             f"{'item is' if len(items) == 1 else 'items are'} selected.")
+    for item in items:
+        if item.kind != LAYER:
+            raise SelectionError(f"Select two plain layers: {_describe(item)}.")
+    upper, lower = sorted(items, key=lambda item: item.path)
+    return upper, lower
+
+
+def pick_content(items: Sequence[SelectedItem]) -> SelectedItem:
+    """The one selected layer to stylize; :class:`SelectionError` otherwise."""
+    if len(items) != 1:
+        raise SelectionError(f"Select exactly one content layer to stylize; {len(items)} "
+                             f"{'item is' if len(items) == 1 else 'items are'} selected.")
+    (item,) = items
+    if item.kind != LAYER:
+        raise SelectionError(f"Select a plain layer to stylize: {_describe(item)}.")
+    return item
+
+
+def check_style(style: SelectedItem | None, content: SelectedItem) -> SelectedItem:
+    """The chosen style layer, checked against the content layer."""
+    if style is None:
+        raise SelectionError("Choose a style layer (any layer of an open image).")
+    if style.kind != LAYER:
+        raise SelectionError(f"The style must be a plain layer: {_describe(style)}.")
+    if style.handle is not None and style.handle == content.handle:
+        raise SelectionError(f"The style layer '{style.name}' is the content layer itself; "
+                             f"choose another one.")
+    return style

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Portrait Stylization for GIMP 3: neural style transfer that keeps faces recognisable.
+
+Installed by ``install.py`` as ``plug-ins/portrait-stylization/portrait-stylization.py``, with
+its pure-Python helpers, the ``shared`` client and (when GIMP's Python lacks it) pyzmq in the
+``vendor`` folder beside it. The plug-in is thin: it reads layers, asks the backend (started on
+demand) and inserts the result; no torch or numpy is imported here.
+
+Procedures:
+
+- ``plug-in-portrait-stylization`` (Filters ▸ Artistic ▸ Portrait Stylization…): stylize the
+  selected layer with a chosen style layer; every engine option is an argument named as the
+  option with dashes, so scripts can set them.
+- ``plug-in-portrait-stylization-selected``: no dialog; of exactly two selected layers the upper
+  one is the style and the lower one the content; uses the last options. Meant for a shortcut.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "vendor"))
+
+import gi  # noqa: E402
+
+gi.require_version("Gimp", "3.0")
+from gi.repository import Gimp, GLib, GObject  # noqa: E402
+
+# The dialog (GTK) and the client (pyzmq) are imported where they are used: GIMP starts every
+# plug-in at launch to query its procedures, and that should stay quick.
+from gimp_plugin import arguments, canvas, layers  # noqa: E402
+from gimp_plugin.settings import LastOptions, PluginSettings, SettingsError  # noqa: E402
+from shared.options import OptionsError  # noqa: E402
+
+DIALOG_PROCEDURE = "plug-in-portrait-stylization"
+SELECTED_PROCEDURE = "plug-in-portrait-stylization-selected"
+PLUGIN_FOLDER = Path(__file__).resolve().parent
+
+
+class UserError(Exception):
+    """A problem the user can fix; shown as one GIMP message."""
+
+
+def _status(procedure, status, message: str | None = None, layer=None):
+    values = procedure.new_return_values(status, GLib.Error(message) if message else GLib.Error())
+    if layer is not None:
+        values.remove(1)
+        values.insert(1, GObject.Value(Gimp.Layer, layer))
+    return values
+
+
+def _settings_folder() -> Path:
+    return Path(Gimp.directory()) / "plug-in-settings"
+
+
+def _stylize(image, content_item, style_items, style_weights, options, preview_interval):
+    """Run one job for ``content_item`` and insert its result; returns the new layer."""
+    from gimp_plugin import session
+
+    content = content_item.handle
+    if image.get_base_type() == Gimp.ImageBaseType.INDEXED:
+        raise UserError("Portrait Stylization works on RGB and grayscale images: convert this "
+                        "one with Image ▸ Mode ▸ RGB.")
+    touched, x, y, width, height = content.mask_intersect()
+    if not touched:
+        raise UserError(f"The selection does not cover any of '{content.get_name()}'.")
+    region = canvas.Region(x, y, width, height)
+    channels, dtype = canvas.drawable_format(content)
+    if region != canvas.Region(0, 0, content.get_width(), content.get_height()):
+        options = arguments.crop_face_boxes(options, x, y, width, height)
+    styles = []
+    for item in style_items:
+        style_channels, style_dtype = canvas.drawable_format(item.handle, with_alpha=False)
+        styles.append(canvas.read_pixels(
+            item.handle, canvas.Region(0, 0, item.handle.get_width(), item.handle.get_height()),
+            style_channels, style_dtype))
+    request = session.Request(canvas.read_pixels(content, region, channels, dtype), styles,
+                              style_weights, options, preview_interval)
+    try:
+        settings = PluginSettings.load(PLUGIN_FOLDER)
+    except SettingsError as err:
+        raise UserError(str(err)) from None
+
+    def on_progress(text: str, fraction: float) -> None:
+        Gimp.progress_set_text(text)
+        Gimp.progress_update(fraction)
+
+    Gimp.progress_init("Portrait Stylization: connecting to the backend")
+    preview = canvas.PreviewLayer(image, content, region)
+    try:
+        client = session.connect(settings)
+        try:
+            result, metadata = session.stylize(client, request, on_progress,
+                                               preview.show if preview_interval else None)
+        finally:
+            client.close()
+    except session.StylizationFailed as err:
+        raise UserError(str(err)) from None
+    finally:
+        preview.remove()
+    Gimp.progress_set_text("Portrait Stylization: inserting the result")
+    layer = canvas.insert_result(image, content, region, result, style_items[0].name,
+                                 options["background"], metadata)
+    Gimp.progress_end()
+    summary = session.fidelity_summary(metadata)
+    if summary:
+        Gimp.message(summary)
+    return layer
+
+
+def _run_guarded(procedure, work):
+    """Run ``work()`` → layer, turning the ways it can fail into one-line GIMP errors."""
+    from gimp_plugin import session
+
+    try:
+        layer = work()
+    except (UserError, layers.SelectionError, OptionsError, SettingsError) as err:
+        return _status(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(err))
+    except session.StylizationCancelled as err:
+        return _status(procedure, Gimp.PDBStatusType.CANCEL, f"Cancelled: {err}")
+    return _status(procedure, Gimp.PDBStatusType.SUCCESS, layer=layer)
+
+
+def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
+    specs = arguments.dialog_arguments()
+    if run_mode == Gimp.RunMode.INTERACTIVE:
+        from gimp_plugin import dialog
+
+        if not dialog.run_dialog(procedure, config, specs):
+            return _status(procedure, Gimp.PDBStatusType.CANCEL)
+
+    def work():
+        from gimp_plugin import dialog
+
+        content = layers.pick_content([canvas.describe(d) for d in drawables])
+        first = config.get_property(arguments.STYLE_LAYER)
+        style = layers.check_style(None if first is None else canvas.describe(first), content)
+        styles, weights = [style], None
+        second = config.get_property(arguments.SECOND_STYLE_LAYER)
+        weight = config.get_property(arguments.SECOND_STYLE_WEIGHT)
+        if second is not None and weight > 0:
+            styles.append(layers.check_style(canvas.describe(second), content))
+            weights = [1.0, weight]
+        options = arguments.engine_options(dialog.config_values(config, specs))
+        interval = config.get_property(arguments.PREVIEW_INTERVAL)
+        layer = _stylize(image, content, styles, weights, options, interval)
+        LastOptions(options, interval).save(_settings_folder())
+        return layer
+
+    return _run_guarded(procedure, work)
+
+
+def run_selected_procedure(procedure, run_mode, image, drawables, config, _data):
+    def work():
+        style, content = layers.pick_style_and_content([canvas.describe(d) for d in drawables])
+        last = LastOptions.load(_settings_folder())
+        return _stylize(image, content, [style], None, last.options, last.preview_interval)
+
+    return _run_guarded(procedure, work)
+
+
+class PortraitStylization(Gimp.PlugIn):
+    def do_set_i18n(self, _name):
+        return False
+
+    def do_query_procedures(self):
+        return [DIALOG_PROCEDURE, SELECTED_PROCEDURE]
+
+    def do_create_procedure(self, name):
+        if name == DIALOG_PROCEDURE:
+            from gimp_plugin import dialog
+
+            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN,
+                                                run_dialog_procedure, None)
+            procedure.set_menu_label("Portrait _Stylization…")
+            procedure.add_menu_path("<Image>/Filters/Artistic")
+            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+            procedure.set_documentation(
+                "Stylize a portrait with a style layer, keeping faces recognisable",
+                "Neural style transfer of the selected layer after the chosen style layer, "
+                "with face identity and landmark terms. The result is a new layer above the "
+                "content; with a selection only its bounding box is stylized and the result "
+                "is masked by it.", name)
+            dialog.register_arguments(procedure, arguments.dialog_arguments())
+        else:
+            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN,
+                                                run_selected_procedure, None)
+            procedure.set_menu_label("Portrait Stylization (selected layers)")
+            procedure.add_menu_path("<Image>/Filters/Artistic")
+            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLES)
+            procedure.set_documentation(
+                "Stylize the lower of two selected layers after the upper one",
+                "Of exactly two selected layers, the upper one is the style and the lower one "
+                "the content. Uses the options last used in Portrait Stylization…; no dialog.",
+                name)
+        procedure.set_image_types("RGB*, GRAY*")
+        procedure.set_attribution("Portrait Stylization authors", "MIT licence", "2026")
+        procedure.add_layer_return_value("layer", "Layer", "the new result layer", True,
+                                         GObject.ParamFlags.READWRITE)
+        return procedure
+
+
+if __name__ == "__main__":
+    Gimp.main(PortraitStylization.__gtype__, sys.argv)

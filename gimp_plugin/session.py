@@ -1,0 +1,122 @@
+"""One stylization as the plug-in sees it: reach the backend, submit, follow, collect.
+
+Knows nothing of GIMP: progress and previews go to callbacks, and every way a job can fail
+becomes a :class:`StylizationFailed` with one line for the user (or :class:`StylizationCancelled`).
+Standard library, pyzmq and the ``shared`` client only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gimp_plugin.settings import PluginSettings
+from shared.client import (
+    BackendError,
+    BackendUnavailable,
+    Client,
+    ImageData,
+    JobCancelled,
+    ProtocolMismatch,
+)
+
+ProgressCallback = Callable[[str, float], None]
+PreviewCallback = Callable[[ImageData], None]
+
+
+class StylizationFailed(RuntimeError):
+    """The stylization did not produce an image; ``str()`` is one line for a GIMP message."""
+
+
+class StylizationCancelled(RuntimeError):
+    """The job was cancelled (from the backend's side, or by another client)."""
+
+
+@dataclass
+class Request:
+    """What to stylize: the content (or its selected part), 1–2 styles and their weights, the
+    engine options and the preview interval (iterations; 0 for none)."""
+
+    content: ImageData
+    styles: Sequence[ImageData]
+    style_weights: Sequence[float] | None
+    options: dict[str, Any]
+    preview_interval: int = 0
+
+
+def progress_text(event: dict[str, Any]) -> str:
+    """The status line for a progress event: scale, size and iteration."""
+    return (f"Portrait Stylization: scale {event['scale_index'] + 1}/{event['n_scales']} "
+            f"({event['width']}×{event['height']}), iteration {event['iteration']}/"
+            f"{event['iterations']}")
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    return lines[0] if lines else "no details given"
+
+
+def connect(settings: PluginSettings, timeout: float = 10.0) -> Client:
+    """A client of a running backend; starts one (with the recorded interpreter) when none
+    answers. Raises :class:`StylizationFailed` when none can be reached or started, or when it
+    speaks another protocol version."""
+    client = Client(settings.endpoint, timeout=timeout)
+    try:
+        if settings.python is None:
+            client.health()
+        else:
+            client.ensure_running(settings.python, settings.server_args, settings.log_path)
+    except ProtocolMismatch as err:
+        client.close()
+        raise StylizationFailed(f"The backend at {settings.endpoint} speaks another protocol "
+                                f"version and was not used: {_first_line(err.message)}") from err
+    except BackendUnavailable as err:
+        client.close()
+        started = "" if settings.python is None else " and could not be started"
+        raise StylizationFailed(f"The Portrait Stylization backend at {settings.endpoint} is not "
+                                f"running{started}: {_first_line(err.message)}") from err
+    return client
+
+
+def stylize(client: Client, request: Request, on_progress: ProgressCallback,
+            on_preview: PreviewCallback | None = None) -> tuple[ImageData, dict[str, Any]]:
+    """Run one job to its end: ``(image, metadata)``. Progress events reach ``on_progress`` as
+    ``(text, fraction in [0, 1])``, preview frames ``on_preview``."""
+    try:
+        job = client.submit(request.content, list(request.styles), request.style_weights,
+                            request.options, request.preview_interval if on_preview else 0)
+        on_progress("Portrait Stylization: waiting for the backend", 0.0)
+        for event in job.events():
+            if event["kind"] == "progress":
+                on_progress(progress_text(event), float(event["fraction"]))
+            elif event["kind"] == "preview" and on_preview is not None:
+                on_preview(event["image"])
+            elif event["kind"] == "queued" and event.get("position", 0) > 0:
+                on_progress(f"Portrait Stylization: queued behind {event['position']} job(s)",
+                            0.0)
+        return job.result()
+    except JobCancelled as err:
+        raise StylizationCancelled(_first_line(err.message)) from err
+    except BackendUnavailable as err:
+        raise StylizationFailed(f"The backend stopped answering: {_first_line(err.message)}"
+                                ) from err
+    except BackendError as err:
+        raise StylizationFailed(f"The backend could not stylize ({err.code}): "
+                                f"{_first_line(err.message)}") from err
+
+
+def fidelity_summary(metadata: dict[str, Any]) -> str | None:
+    """One line on the face-fidelity report when faces were found (None otherwise): how far the
+    face landmarks moved, as a share of the eye distance."""
+    report = (metadata.get("faces") or {}).get("fidelity") or []
+    if not report:
+        return None
+    mean = sum(face["mean_drift_iod"] for face in report) / len(report)
+    worst = max(face["max_drift_iod"] for face in report)
+    faces = "1 face" if len(report) == 1 else f"{len(report)} faces"
+    line = (f"Portrait Stylization: {faces}; landmarks moved {mean:.1%} of the eye distance on "
+            f"average (at most {worst:.1%}).")
+    if metadata.get("random_weights"):
+        line += f" Made with seeded random {', '.join(metadata['random_weights'])} weights."
+    return line

@@ -1,0 +1,139 @@
+"""Making pyzmq importable by the Python that GIMP runs plug-ins with.
+
+GIMP's Python is not the backend's: on Linux it is the system ``python3``, on Windows, macOS and
+in the Flatpak a Python bundled with GIMP. The installer asks that interpreter (by running it)
+for its version and platform and whether it can already import ``zmq``; if not, it downloads
+the matching binary wheel with pip and unpacks it into the plug-in's own ``vendor`` folder.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+PYZMQ_REQUIREMENT = "pyzmq>=26,<28"
+OLDEST_MANYLINUX_MINOR = 17  # manylinux2014 = glibc 2.17, the oldest pyzmq 26+ builds for
+OLDEST_MACOS = (10, 9)
+_PROBE = """
+import json, platform, sys, sysconfig
+try:
+    import zmq
+    zmq_version = zmq.pyzmq_version()
+except Exception:
+    zmq_version = None
+print(json.dumps({"version": "%d.%d" % sys.version_info[:2],
+                  "implementation": sys.implementation.name,
+                  "platform": sysconfig.get_platform(), "machine": platform.machine(),
+                  "libc": list(platform.libc_ver()), "zmq": zmq_version}))
+"""
+
+
+class VendoringError(RuntimeError):
+    """GIMP's Python could not be examined or given pyzmq; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class GimpPython:
+    """What the installer learnt from GIMP's Python."""
+
+    command: tuple[str, ...]
+    version: str  # "3.13"
+    implementation: str  # "cpython"
+    platform: str  # sysconfig.get_platform(): "linux-x86_64", "win-amd64", "macosx-11.0-arm64"
+    machine: str
+    libc: tuple[str, str]  # ("glibc", "2.41") on glibc Linux
+    zmq: str | None  # pyzmq version it imports, None when it cannot
+
+
+def probe(command: Sequence[str]) -> GimpPython:
+    """Run ``command -c PROBE`` (``command`` runs GIMP's Python) and read its answers."""
+    try:
+        done = subprocess.run([*command, "-c", _PROBE], capture_output=True, text=True,
+                              timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise VendoringError(f"cannot run GIMP's Python ({' '.join(command)}): {err}; pass the "
+                             "interpreter GIMP uses with --gimp-python") from None
+    if done.returncode != 0:
+        raise VendoringError(f"GIMP's Python ({' '.join(command)}) failed: "
+                             f"{done.stderr.strip()[-500:]}; pass the right one with "
+                             "--gimp-python")
+    try:
+        answer = json.loads(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise VendoringError(f"GIMP's Python ({' '.join(command)}) gave no readable answer: "
+                             f"{done.stdout[-300:]!r}") from None
+    return GimpPython(tuple(command), answer["version"], answer["implementation"],
+                      answer["platform"], answer["machine"], tuple(answer["libc"]),
+                      answer["zmq"])
+
+
+def _manylinux_tags(machine: str, glibc: str) -> list[str]:
+    major, minor = (int(part) for part in glibc.split(".")[:2])
+    if major != 2 or minor < OLDEST_MANYLINUX_MINOR:
+        raise VendoringError(f"glibc {glibc} is older than any pyzmq wheel supports (2.17)")
+    tags = [f"manylinux_2_{m}_{machine}" for m in range(minor, OLDEST_MANYLINUX_MINOR - 1, -1)]
+    return [*tags, f"manylinux2014_{machine}"]
+
+
+def _macos_tags(platform: str) -> list[str]:
+    _, version, arch = platform.split("-", 2)
+    major, minor = (int(part) for part in (version.split(".") + ["0"])[:2])
+    archs = [arch, "universal2"] if arch in ("arm64", "x86_64") else [arch]
+    versions = [(m, 0) for m in range(major, 10, -1)] if major >= 11 else []
+    versions += [(10, m) for m in range(minor if major == 10 else 15, OLDEST_MACOS[1] - 1, -1)]
+    return [f"macosx_{a}_{b}_{name}" for a, b in versions for name in archs]
+
+
+def wheel_platforms(gimp: GimpPython) -> list[str]:
+    """The wheel platform tags GIMP's Python accepts, most specific first."""
+    if gimp.implementation != "cpython":
+        raise VendoringError(f"GIMP's Python is {gimp.implementation}; pyzmq wheels exist for "
+                             "CPython only")
+    if gimp.platform.startswith("linux-"):
+        if gimp.libc[0] != "glibc":
+            raise VendoringError(f"GIMP's Python uses {gimp.libc[0] or 'an unknown C library'}; "
+                                 "install pyzmq for it with your system's package manager")
+        return _manylinux_tags(gimp.machine, gimp.libc[1])
+    if gimp.platform.startswith("macosx-"):
+        return _macos_tags(gimp.platform)
+    if gimp.platform in ("win-amd64", "win-arm64", "win32"):
+        return [gimp.platform.replace("-", "_")]
+    raise VendoringError(f"GIMP's Python reports platform {gimp.platform!r}, for which PyPI has "
+                         "no pyzmq wheel (an MSYS2 build on Windows needs MSYS2's "
+                         "python-pyzmq package)")
+
+
+def download_command(gimp: GimpPython, destination: Path) -> list[str]:
+    """The pip command that fetches the pyzmq wheel for ``gimp`` into ``destination``."""
+    command = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps",
+               "--python-version", gimp.version, "--implementation", "cp",
+               "--dest", str(destination)]
+    for tag in wheel_platforms(gimp):
+        command += ["--platform", tag]
+    return [*command, PYZMQ_REQUIREMENT]
+
+
+def vendor_pyzmq(gimp: GimpPython, vendor_dir: Path) -> str:
+    """Download and unpack the pyzmq wheel for ``gimp`` into ``vendor_dir``; returns the
+    wheel's file name."""
+    with tempfile.TemporaryDirectory() as scratch:
+        done = subprocess.run(download_command(gimp, Path(scratch)), capture_output=True,
+                              text=True)
+        wheels = sorted(Path(scratch).glob("pyzmq-*.whl"))
+        if done.returncode != 0 or not wheels:
+            raise VendoringError(f"pip found no pyzmq wheel for Python {gimp.version} on "
+                                 f"{gimp.platform}: {done.stderr.strip()[-500:]}")
+        vendor_dir.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            wheel.extractall(vendor_dir)
+            executable = [info.filename for info in wheel.infolist()
+                          if (info.external_attr >> 16) & 0o111]
+        for name in executable:  # zipfile drops permission bits; shared libraries need them
+            (vendor_dir / name).chmod(0o755)
+        return wheels[0].name
