@@ -31,10 +31,17 @@ def read_image(path: str | Path) -> Image.Image | np.ndarray:
         image.load()
     except (UnidentifiedImageError, OSError) as err:
         raise ImageInputError(f"{path}: not a readable image ({err})") from err
-    if image.format == "PNG" and image.info.get("bit_depth", 8) == 16 or image.mode.startswith(
-            "I;16"):
+    if image.format == "PNG" and _png_bit_depth(path) == 16 or image.mode.startswith("I;16"):
         return _read_png16(path)
     return image
+
+
+def _png_bit_depth(path: Path) -> int:
+    """Bits per sample from the PNG header (Pillow reads 16-bit colour as 8-bit and does not
+    say so)."""
+    with open(path, "rb") as stream:
+        header = stream.read(25)
+    return header[24] if header[12:16] == b"IHDR" else 8
 
 
 def _read_png16(path: Path) -> np.ndarray:
