@@ -75,11 +75,18 @@ def load_vgg19_features(checkpoint: Path | None) -> nn.Sequential:
         raise CheckpointError(f"{checkpoint}: expected a state dict, found {type(state).__name__}")
     wanted = {k.removeprefix("features."): v for k, v in state.items()
               if k.startswith("features.")}
+    expected = features.state_dict()
+    missing = [f"features.{key}" for key in expected if key not in wanted]
+    if missing:
+        raise CheckpointError(f"{checkpoint}: not a torchvision VGG-19 checkpoint: "
+                              f"{len(missing)} of its {len(expected)} feature tensors are "
+                              f"missing (first: {missing[0]})")
     try:
         features.load_state_dict(wanted)
     except RuntimeError as err:
+        detail = "; ".join(line.strip() for line in str(err).splitlines()[1:])
         raise CheckpointError(f"{checkpoint}: not a torchvision VGG-19 checkpoint: "
-                              f"{str(err).splitlines()[0]}") from err
+                              f"{detail}") from err
     return features
 
 
