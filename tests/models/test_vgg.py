@@ -10,6 +10,7 @@ import torch
 import torchvision
 from torch import nn
 from torch.nn import functional as F
+from torchvision.models.vgg import cfgs, make_layers
 
 from backend.models.bundle import DeviceError, ModelBundle, pick_device
 from backend.models.vgg import CheckpointError, VGGFeatures, load_vgg19_features
@@ -29,6 +30,15 @@ def torchvision_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     path = tmp_path_factory.mktemp("vgg") / "vgg19-test.pth"
     torch.save(state, path)
     return path, {k: v for k, v in state.items() if k.startswith("features.")}
+
+
+@pytest.fixture(scope="module")
+def features_only_checkpoint(torchvision_checkpoint: tuple[Path, dict],
+                             tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same features without the 480 MB classifier (quicker to load)."""
+    path = tmp_path_factory.mktemp("vgg") / "vgg19-features.pth"
+    torch.save(torchvision_checkpoint[1], path)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -118,12 +128,13 @@ def test_features_do_not_need_gradients_but_pass_them_to_the_input(
     assert x.grad is not None and x.grad.abs().sum() > 0
 
 
-def test_state_dict_with_wrong_keys_is_a_checkpoint_error(tmp_path: Path) -> None:
+def test_state_dict_with_wrong_keys_is_a_checkpoint_error(
+        torchvision_checkpoint: tuple[Path, dict], tmp_path: Path) -> None:
     path = tmp_path / "resnet.pth"
     torch.save({"conv1.weight": torch.zeros(64, 3, 7, 7)}, path)
     with pytest.raises(CheckpointError, match="not a torchvision VGG-19 checkpoint") as caught:
         load_vgg19_features(path)
-    n_tensors = len(torchvision.models.vgg19(weights=None).features.state_dict())
+    n_tensors = len(torchvision_checkpoint[1])
     assert str(path) in str(caught.value)
     assert f"{n_tensors} of its {n_tensors} feature tensors are missing" in str(caught.value)
     assert "features.0.weight" in str(caught.value)
@@ -131,12 +142,20 @@ def test_state_dict_with_wrong_keys_is_a_checkpoint_error(tmp_path: Path) -> Non
 
 def test_vgg16_checkpoint_is_a_checkpoint_error(tmp_path: Path) -> None:
     path = tmp_path / "vgg16.pth"
-    torch.save(torchvision.models.vgg16(weights=None).features.state_dict(), path)
-    state = {f"features.{k}": v for k, v in torch.load(path, weights_only=True).items()}
-    torch.save(state, path)
+    vgg16_features = make_layers(cfgs["D"])
+    torch.save({f"features.{k}": v for k, v in vgg16_features.state_dict().items()}, path)
     with pytest.raises(CheckpointError, match="not a torchvision VGG-19 checkpoint: .*missing "
                        r"\(first: features\.16\.weight\)"):
         load_vgg19_features(path)
+
+
+def test_mis_shaped_tensor_is_named_in_the_checkpoint_error(
+        torchvision_checkpoint: tuple[Path, dict], tmp_path: Path) -> None:
+    state = dict(torchvision_checkpoint[1])
+    state["features.2.weight"] = torch.zeros(64, 32, 3, 3)
+    torch.save(state, tmp_path / "bad.pth")
+    with pytest.raises(CheckpointError, match=r"size mismatch for 2\.weight"):
+        load_vgg19_features(tmp_path / "bad.pth")
 
 
 def test_file_that_is_not_a_checkpoint_is_a_checkpoint_error(tmp_path: Path) -> None:
@@ -174,8 +193,8 @@ def test_random_features_are_seeded_and_leave_the_global_generator_alone() -> No
 
 
 def test_bundle_loads_the_given_checkpoint_without_warning(
-        torchvision_checkpoint: tuple[Path, dict]) -> None:
-    path, expected = torchvision_checkpoint
+        torchvision_checkpoint: tuple[Path, dict], features_only_checkpoint: Path) -> None:
+    path, expected = features_only_checkpoint, torchvision_checkpoint[1]
     bundle = ModelBundle("cpu", WeightsConfig(vgg=path))
     with warnings.catch_warnings():
         warnings.simplefilter("error", RandomWeightsWarning)
@@ -193,8 +212,8 @@ def test_bundle_with_random_weights_warns_and_records_it() -> None:
 
 
 def test_bundle_shares_one_set_of_weights_across_poolings(
-        torchvision_checkpoint: tuple[Path, dict]) -> None:
-    bundle = ModelBundle("cpu", WeightsConfig(vgg=torchvision_checkpoint[0]))
+        features_only_checkpoint: Path) -> None:
+    bundle = ModelBundle("cpu", WeightsConfig(vgg=features_only_checkpoint))
     assert bundle.vgg("max").model[2].weight is bundle.vgg("average").model[2].weight
     assert bundle.loaded() == ["vgg19/max", "vgg19/average"]
 
