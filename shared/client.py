@@ -47,6 +47,7 @@ __all__ = ["BackendError", "BackendUnavailable", "Client", "ImageData", "Job", "
 HEARTBEAT_IVL_MS = 1000
 HEARTBEAT_TIMEOUT_MS = 3000
 START_POLL_S = 2.0
+ENVELOPE_BYTES = 64 * 1024  # room for the JSON header beside the pixels
 HANDSHAKE_FAILURES = (zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
                       | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
@@ -395,8 +396,9 @@ class Client:
                 raise BackendError("image_too_large", f"a {image.width}x{image.height} image "
                                    f"has more than the server's {limits['max_pixels']:,} pixels:"
                                    " scale it down first")
-        total = sum(len(image.data) for image in images)
-        if total > limits["max_message_bytes"] - limits["max_header_bytes"]:
+        # A frame over the server's limit would make it drop the connection without a reply.
+        total = sum(len(image.data) for image in images) + ENVELOPE_BYTES
+        if total > limits["max_message_bytes"]:
             raise BackendError("message_too_large", f"the images hold {total:,} bytes, over the "
                                f"server's {limits['max_message_bytes']:,}: send smaller or 8-bit"
                                " images")

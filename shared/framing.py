@@ -54,7 +54,7 @@ def check_descriptor(descriptor: Any, max_pixels: int | None = None) -> tuple[in
     height = _whole("height", descriptor["height"], 1, MAX_SIDE)
     channels = _whole("channels", descriptor["channels"], 1, 4)
     dtype = descriptor["dtype"]
-    if dtype not in BYTES_PER_SAMPLE:
+    if not isinstance(dtype, str) or dtype not in BYTES_PER_SAMPLE:
         raise FramingError(f"image dtype must be one of {', '.join(BYTES_PER_SAMPLE)}, "
                            f"got {dtype!r}")
     if max_pixels is not None and width * height > max_pixels:

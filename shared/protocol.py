@@ -107,12 +107,19 @@ def _descriptor_list(value: Any) -> list[Any]:
     return value
 
 
+def _finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a JSON integer too large for a float
+        return False
+
+
 def _weights(value: Any) -> list[float] | None:
     if value is None:
         return None
-    if not isinstance(value, list) or not all(
-            isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w)
-            for w in value):
+    if not isinstance(value, list) or not all(_finite_number(w) for w in value):
         raise ValueError("must be null or a list of finite numbers, one per style")
     if value and not any(value):
         raise ValueError("must not be all zero")
@@ -134,7 +141,7 @@ def _preview_interval(value: Any) -> int:
 
 
 def _result_dtype(value: Any) -> str | None:
-    if value is not None and value not in BYTES_PER_SAMPLE:
+    if value is not None and (not isinstance(value, str) or value not in BYTES_PER_SAMPLE):
         raise ValueError(f"must be null or one of {', '.join(BYTES_PER_SAMPLE)}")
     return value
 

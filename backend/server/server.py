@@ -117,6 +117,9 @@ class Server:
         inbox = self._context.socket(zmq.PULL)
         inbox.bind(WORKER_EVENTS)
         self._worker.start()
+        # Requests wait in the socket while the models load: a health reply means ready.
+        while not self._worker.ready.wait(POLL_MS / 1000) and self._stop_reason is None:
+            pass
         poller = zmq.Poller()
         poller.register(router, zmq.POLLIN)
         poller.register(inbox, zmq.POLLIN)

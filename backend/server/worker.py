@@ -44,8 +44,8 @@ def describe_failure(err: BaseException) -> tuple[str, str]:
 
 
 class Worker(threading.Thread):
-    """Takes jobs from ``queue`` until it is closed. ``models_loaded`` and ``load_error`` are
-    snapshots the socket loop may read at any time."""
+    """Takes jobs from ``queue`` until it is closed, after loading the models unless ``lazy``.
+    ``models_loaded`` and ``load_error`` are snapshots the socket loop may read at any time."""
 
     def __init__(self, context: zmq.Context, queue: JobQueue, models: ModelBundle,
                  lazy: bool, progress_interval_s: float) -> None:
@@ -57,6 +57,7 @@ class Worker(threading.Thread):
         self._progress_interval_s = progress_interval_s
         self.models_loaded: list[str] = []
         self.load_error: str | None = None
+        self.ready = threading.Event()  # set once the models are loaded (at once when lazy)
         self.jobs_started = 0
 
     def run(self) -> None:
@@ -65,6 +66,7 @@ class Worker(threading.Thread):
         try:
             if not self._lazy:
                 self._preload()
+            self.ready.set()
             while (job := self._queue.take()) is not None:
                 self._run(job, outbox)
         finally:
