@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Set up Portrait Stylization: a virtual environment with pinned packages, the project, the
+model weights and the GIMP 3 plug-in. Safe to run again; prints what it did and what is missing.
+
+    python3 install.py            # everything a user needs
+    python3 install.py --dev      # plus the test tools
+    python3 install.py --uninstall
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+# Installed first and on their own: on the reference machine pip takes this pair from local
+# disk; any other torch version starts a multi-GB download.
+TORCH = ["torch==2.14.1", "torchvision==0.29.1"]
+# mediapipe leaves jax unpinned; without this pip backtracks through a dozen jaxlib releases.
+RESOLVER_HINTS = ["jax==0.7.1", "jaxlib==0.7.1", "opencv-contrib-python==4.11.0.86"]
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:5557"
+
+# The plug-in installer is pure standard library, so it runs before the venv exists.
+sys.path.insert(0, str(ROOT))
+from gimp_plugin.install import add_arguments  # noqa: E402
+
+
+def venv_python(venv_dir: Path) -> Path:
+    return venv_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def pip(python: Path, *args: str) -> None:
+    subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check",
+                    "--quiet", *args], check=True)
+
+
+def ensure_venv(venv_dir: Path) -> Path:
+    python = venv_python(venv_dir)
+    if python.exists():
+        step(f"virtual environment {venv_dir} exists")
+    else:
+        step(f"creating virtual environment {venv_dir}")
+        venv.EnvBuilder(with_pip=True).create(venv_dir)
+    return python
+
+
+def install_packages(python: Path, dev: bool) -> None:
+    step("installing torch and torchvision (pinned)")
+    pip(python, *TORCH)
+    extra = "[dev]" if dev else ""
+    step(f"installing the project{' with test tools' if dev else ''} (editable)")
+    pip(python, *RESOLVER_HINTS, "-e", f"{ROOT}{extra}")
+
+
+def fetch_weights(python: Path) -> list[str]:
+    """Try to download the checkpoints; return the names still missing."""
+    step("fetching model weights (VGG-19, FaceNet VGGFace2)")
+    subprocess.run([str(python), "-m", "backend", "weights", "fetch"], cwd=ROOT)
+    missing = subprocess.run([str(python), "-c",
+                              "from backend.weights.registry import REGISTRY, cached_path\n"
+                              "print(' '.join(n for n in REGISTRY if not cached_path(n)"
+                              ".is_file()))"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    return missing
+
+
+def install_gimp_plugin(python: Path, args: argparse.Namespace) -> list[str]:
+    """Install the plug-in; a GIMP-side problem is reported, not fatal to the backend set-up."""
+    from gimp_plugin.install import InstallError, run_from_args
+    from gimp_plugin.locations import LocationError
+
+    step("installing the GIMP 3 plug-in")
+    try:
+        return run_from_args(args, str(python), args.endpoint)
+    except (InstallError, LocationError) as err:
+        return [f"GIMP plug-in NOT installed: {err}"]
+
+
+def uninstall(args: argparse.Namespace) -> int:
+    from gimp_plugin.install import run_from_args
+
+    for line in run_from_args(args, "", args.endpoint):
+        print(line)
+    print(f"The virtual environment {args.venv} and downloaded weights are left in place; "
+          "delete them by hand if you no longer need them.")
+    return 0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dev", action="store_true", help="also install the test tools")
+    parser.add_argument("--venv", type=Path, default=ROOT / ".venv",
+                        help="where to create the virtual environment (default: .venv)")
+    parser.add_argument("--skip-weights", action="store_true",
+                        help="do not try to download the model weights")
+    parser.add_argument("--no-gimp", action="store_true", help="do not install the GIMP plug-in")
+    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT,
+                        help=f"backend endpoint the plug-in uses (default: {DEFAULT_ENDPOINT})")
+    add_arguments(parser)
+    return parser.parse_args()
+
+
+def main() -> int:
+    if sys.version_info < (3, 10):  # noqa: UP036 (install.py runs under any python3)
+        print("Portrait Stylization needs Python 3.10 or newer.", file=sys.stderr)
+        return 2
+    args = parse_args()
+    if args.uninstall:
+        return uninstall(args)
+    python = ensure_venv(args.venv)
+    try:
+        install_packages(python, args.dev)
+    except subprocess.CalledProcessError as err:
+        print(f"\npip failed ({err}); fix the problem above and run install.py again: it "
+              "picks up where it stopped.", file=sys.stderr)
+        return 1
+    missing = [] if args.skip_weights else fetch_weights(python)
+    plugin_lines = [] if args.no_gimp else install_gimp_plugin(python, args)
+    print("\nSummary")
+    print(f"  environment: {args.venv} (portrait-stylize is {args.venv / 'bin'}/"
+          "portrait-stylize)")
+    for line in plugin_lines:
+        print(f"  {line}")
+    if missing:
+        print(f"  MISSING weights: {', '.join(missing)}. Stylizing needs them: run "
+              f"'{args.venv}/bin/portrait-stylize weights fetch' when online, or pass files you "
+              "have with --vgg-weights / --facenet-weights ('portrait-stylize weights list' "
+              "shows where each is looked for and its source URL).")
+    else:
+        print("  weights: " + ("not checked (--skip-weights)" if args.skip_weights
+                                else "all present and verified"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
