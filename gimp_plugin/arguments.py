@@ -166,11 +166,27 @@ def engine_options(values: Mapping[str, Any]) -> dict[str, Any]:
         if argument.option_type == "int?":
             value = None if value == 0 else value
         elif argument.option_type == "ints":
-            value = _parse_ints(argument, value)
+            value = _parse_ints(argument, value or "")  # GIMP may hand over "" as None
         elif argument.option_type == "boxes":
-            value = _parse_boxes(argument, value)
+            value = _parse_boxes(argument, value or "")
         chosen[argument.option] = value
     return Options.from_dict(chosen).to_dict()
+
+
+def argument_values(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The procedure's argument values (by argument name) for an engine options dict: the
+    inverse of :func:`engine_options`."""
+    values: dict[str, Any] = {}
+    for argument in option_arguments():
+        value = options[argument.option]
+        if argument.option_type == "int?":
+            value = 0 if value is None else value
+        elif argument.option_type == "ints":
+            value = _ints_text(value)
+        elif argument.option_type == "boxes":
+            value = _boxes_text(value)
+        values[argument.name] = value
+    return values
 
 
 def crop_face_boxes(options: Mapping[str, Any], x: int, y: int, width: int,

@@ -120,8 +120,30 @@ def _run_guarded(procedure, work):
     return _status(procedure, Gimp.PDBStatusType.SUCCESS, layer=layer)
 
 
+def _recall_last(config) -> None:
+    """Start from the last successful run (any run mode): GIMP itself remembers only the last
+    interactive one, which would make Filters ▸ Repeat after a script use stale values."""
+    folder = _settings_folder()
+    if not LastOptions.exists(folder):
+        return
+    last = LastOptions.load(folder)
+    for name, value in arguments.argument_values(last.options).items():
+        config.set_property(name, value)
+    config.set_property(arguments.PREVIEW_INTERVAL, last.preview_interval)
+    config.set_property(arguments.SECOND_STYLE_WEIGHT, last.second_style_weight)
+    for name, item_id in ((arguments.STYLE_LAYER, last.style_layer),
+                          (arguments.SECOND_STYLE_LAYER, last.second_style_layer)):
+        layer = None if item_id is None else Gimp.Layer.get_by_id(item_id)
+        config.set_property(name, layer)
+
+
 def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
     specs = arguments.dialog_arguments()
+    if run_mode != Gimp.RunMode.NONINTERACTIVE:
+        try:
+            _recall_last(config)
+        except SettingsError as err:
+            return _status(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(err))
     if run_mode == Gimp.RunMode.INTERACTIVE:
         from gimp_plugin import dialog
 
@@ -143,7 +165,9 @@ def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
         options = arguments.engine_options(dialog.config_values(config, specs))
         interval = config.get_property(arguments.PREVIEW_INTERVAL)
         layer = _stylize(image, content, styles, weights, options, interval)
-        LastOptions(options, interval).save(_settings_folder())
+        LastOptions(options, interval, first.get_id(),
+                    None if second is None else second.get_id(), weight
+                    ).save(_settings_folder())
         return layer
 
     return _run_guarded(procedure, work)

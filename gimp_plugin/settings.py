@@ -78,10 +78,15 @@ class PluginSettings:
 
 @dataclass
 class LastOptions:
-    """What the quick procedure reuses: the engine options and the preview interval."""
+    """The last successful run's choices: the engine options and the preview interval (which
+    the quick procedure reuses), and the style layers by item id (valid while GIMP runs), so
+    Filters ▸ Repeat and the dialog start from them whatever the run mode was."""
 
     options: dict[str, Any] = field(default_factory=lambda: Options().to_dict())
     preview_interval: int = 25
+    style_layer: int | None = None
+    second_style_layer: int | None = None
+    second_style_weight: float = 1.0
 
     def save(self, folder: Path) -> None:
         path = Path(folder) / LAST_OPTIONS_FILE
@@ -103,9 +108,17 @@ class LastOptions:
             values = json.loads(path.read_text(encoding="utf-8"))
             options = Options.from_dict(values["options"]).to_dict()
             interval = int(values.get("preview_interval", 25))
+            layers = [values.get(key) for key in ("style_layer", "second_style_layer")]
+            if not all(layer is None or isinstance(layer, int) for layer in layers):
+                raise ValueError(f"style layers must be item ids, got {layers}")
+            weight = float(values.get("second_style_weight", 1.0))
         except (OSError, ValueError, KeyError, TypeError, OptionsError) as err:
             raise SettingsError(f"the last options in {path} cannot be used ({err}); run Filters "
                                 "▸ Artistic ▸ Portrait Stylization… once, or delete that file"
                                 ) from None
-        return cls(options=options, preview_interval=max(interval, 0))
+        return cls(options, max(interval, 0), layers[0], layers[1], weight)
+
+    @classmethod
+    def exists(cls, folder: Path) -> bool:
+        return (Path(folder) / LAST_OPTIONS_FILE).exists()
 

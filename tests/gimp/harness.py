@@ -1,0 +1,158 @@
+"""Running scenarios in a real headless GIMP 3 with the plug-in installed.
+
+GIMP runs chrooted into the Debian 13 root of :mod:`tests.gimp.gimp_root`, with ``HOME`` a
+scratch folder inside it. The plug-in is installed there by ``python -m gimp_plugin.install``
+like a user would install it. Loopback is shared, so the plug-in reaches a backend on the host.
+
+To start a backend itself the plug-in must run the host's interpreter, which the chroot cannot
+see; each GIMP therefore runs in a private mount namespace where the host's root is bind-mounted
+at ``/host`` inside the chroot, and the installer is told to start the backend through
+``chroot /host`` (the same launcher mechanism the Flatpak uses with ``flatpak-spawn --host``).
+The mounts vanish with the namespace; the host's view of the root never changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.gimp.gimp_root import GIMP_CONSOLE
+
+REPO = Path(__file__).resolve().parents[2]
+PRELUDE = Path(__file__).with_name("batch_prelude.py")
+BATCH_TIMEOUT_S = 300
+
+
+@dataclass
+class BatchRun:
+    """What one GIMP batch left behind: exit status, output, the scenario's report and the
+    folder with its pixel dumps (host path)."""
+
+    returncode: int
+    output: str
+    report: dict[str, Any]
+    out_dir: Path
+
+    def call(self, key: str) -> dict[str, Any]:
+        return self.report["calls"][key]
+
+
+class GimpHarness:
+    """One scratch GIMP profile inside ``root``, with the plug-in installed in it."""
+
+    def __init__(self, root: Path, endpoint: str) -> None:
+        self.root = root
+        self.endpoint = endpoint
+        self.home_in_root = f"/tmp/portrait-e2e-{uuid.uuid4().hex[:8]}"
+        self.home = root / self.home_in_root.lstrip("/")
+        self.plugins_dir = self.home / ".config" / "GIMP" / "3.0" / "plug-ins"
+        self.plugin_dir = self.plugins_dir / "portrait-stylization"
+        self._runs = 0
+
+    def inside(self, host_path: Path) -> str:
+        """The path GIMP sees for a file under the root."""
+        return "/" + str(Path(host_path).relative_to(self.root))
+
+    def install(self, *extra: str) -> str:
+        """Install the plug-in with the real installer; returns its output."""
+        self.home.mkdir(parents=True)
+        host_prefix = f"chroot /host env HOME={shlex.quote(str(Path.home()))}"
+        command = [sys.executable, "-m", "gimp_plugin.install",
+                   "--gimp-plugins-dir", str(self.plugins_dir),
+                   "--python", sys.executable, "--endpoint", self.endpoint,
+                   "--gimp-python", f"chroot {shlex.quote(str(self.root))} /usr/bin/python3",
+                   "--backend-launch-prefix", host_prefix,
+                   "--server-arg=--allow-random-weights", *extra]
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError(f"the installer failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def put(self, name: str, data: bytes) -> str:
+        """Write a file into the profile; returns its path as GIMP sees it."""
+        path = self.home / name
+        path.write_bytes(data)
+        return self.inside(path)
+
+    def _command(self, code_path: str, env: dict[str, str]) -> list[str]:
+        settings = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        root = shlex.quote(str(self.root))
+        gimp = (f"exec chroot {root} env HOME={self.home_in_root} LANG=C.UTF-8 {settings} "
+                f"{GIMP_CONSOLE} -i --batch-interpreter=python-fu-eval "
+                f"-b {shlex.quote(f'exec(open({code_path!r}).read())')} --quit")
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                f"mount --rbind / {root}/host && {gimp}"]
+
+    def start(self, scenario: str, env: dict[str, str] | None = None
+              ) -> tuple[subprocess.Popen, Path]:
+        """Start GIMP on ``scenario`` (code using the prelude's helpers); returns the process and
+        the host folder where the report will appear."""
+        self._runs += 1
+        out_dir = self.home / f"run-{self._runs}"
+        out_dir.mkdir()
+        code = PRELUDE.read_text() + "\n" + scenario
+        code_path = self.put(f"scenario-{self._runs}.py", code.encode())
+        environment = {"PS_TEST_OUT": self.inside(out_dir), **(env or {})}
+        process = subprocess.Popen(self._command(code_path, environment),
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   start_new_session=True)
+        return process, out_dir
+
+    def finish(self, process: subprocess.Popen, out_dir: Path) -> BatchRun:
+        """Wait for GIMP to exit and collect what the scenario recorded."""
+        try:
+            output, _ = process.communicate(timeout=BATCH_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            raise RuntimeError(f"GIMP did not finish within {BATCH_TIMEOUT_S} s:\n{output}"
+                               ) from None
+        report_path = out_dir / "report.json"
+        if not report_path.exists():
+            raise RuntimeError(f"GIMP exited with {process.returncode} and no report:\n{output}")
+        report = json.loads(report_path.read_text())
+        if "exception" in report:
+            raise RuntimeError(f"the scenario raised inside GIMP:\n{report['exception']}\n"
+                               f"GIMP's output:\n{output}")
+        return BatchRun(process.returncode, output, report, out_dir)
+
+    def run(self, scenario: str, env: dict[str, str] | None = None) -> BatchRun:
+        return self.finish(*self.start(scenario, env))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def plugin_processes(gimp: subprocess.Popen) -> list[int]:
+    """Pids of the plug-in's processes among ``gimp``'s descendants (GIMP starts one process
+    per plug-in call; the batch's own interpreter is ``python-eval``)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, pending = [], [gimp.pid]
+    while pending:
+        pid = pending.pop()
+        for child in children.get(pid, []):
+            pending.append(child)
+            try:
+                cmdline = (Path("/proc") / str(child) / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"portrait-stylization.py" in cmdline:
+                found.append(child)
+    return found
