@@ -28,7 +28,7 @@ import zmq.auth
 from zmq.utils.monitor import recv_monitor_message
 
 from shared import __version__
-from shared.backend_launcher import LaunchError, start_backend
+from shared.backend_launcher import LaunchedBackend, LaunchError, start_backend
 from shared.framing import ImageData
 from shared.options import Options, OptionsError
 from shared.protocol import (
@@ -46,7 +46,7 @@ __all__ = ["BackendError", "BackendUnavailable", "Client", "ImageData", "Job", "
 
 HEARTBEAT_IVL_MS = 1000
 HEARTBEAT_TIMEOUT_MS = 3000
-START_POLL_S = 2.0
+START_POLL_S = 1.0
 ENVELOPE_BYTES = 64 * 1024  # room for the JSON header beside the pixels
 HANDSHAKE_FAILURES = (zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
                       | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
@@ -187,6 +187,7 @@ class Client:
         self.timeout = timeout
         self.heartbeat_timeout = heartbeat_timeout
         self.log_path: Path | None = None
+        self.launched: LaunchedBackend | None = None  # the backend ensure_running started
         self._curve = _curve_keys(server_public_key, client_secret_key_file)
         self._context = zmq.Context()
         self._socket: zmq.Socket | None = None
@@ -353,21 +354,20 @@ class Client:
             launched = start_backend(self.endpoint, python, extra_args, log_path)
         except LaunchError as err:
             raise BackendUnavailable(str(err)) from err
-        self.log_path = launched.log_path
+        self.launched, self.log_path = launched, launched.log_path
         deadline = time.monotonic() + wait
         while True:
+            # Read before asking: a backend that finds the port taken by a server exits at
+            # once, cleanly, and that server's answer still counts.
+            status = launched.process.poll()
             try:
                 return self.health(timeout=START_POLL_S)
             except BackendUnavailable:
                 pass
-            status = launched.process.poll()
             if status is not None:
-                try:  # it exits at once, cleanly, when another server already holds the port
-                    return self.health(timeout=START_POLL_S)
-                except BackendUnavailable:
-                    raise BackendUnavailable(
-                        f"the backend exited with status {status} before answering; see its "
-                        f"log at {launched.log_path}:\n{launched.log_tail()}") from None
+                raise BackendUnavailable(
+                    f"the backend exited with status {status} before answering; see its log at "
+                    f"{launched.log_path}:\n{launched.log_tail()}")
             if time.monotonic() > deadline:
                 raise BackendUnavailable(
                     f"the backend (pid {launched.process.pid}) did not answer within {wait:g} "
