@@ -6,7 +6,6 @@ Runs are real but tiny (32–64 px, a few iterations) on seeded random VGG-19 we
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -25,15 +24,7 @@ from tests.photos import photo
 
 CONTENT_SIZE = (64, 48)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    # Tiny convolutions gain nothing from a second thread, and on a busy 2-core machine
-    # OpenMP's waiting threads made these runs 2-4 times slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
