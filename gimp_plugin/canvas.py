@@ -19,7 +19,6 @@ from gimp_plugin import layers, pixels  # noqa: E402
 from shared.framing import ImageData  # noqa: E402
 
 PARASITE_NAME = "portrait-stylization"
-PREVIEW_LAYER_NAME = "Portrait Stylization preview"
 _IMAGE_TYPES = {1: Gimp.ImageType.GRAY_IMAGE, 2: Gimp.ImageType.GRAYA_IMAGE,
                 3: Gimp.ImageType.RGB_IMAGE, 4: Gimp.ImageType.RGBA_IMAGE}
 
@@ -115,79 +114,75 @@ def resample(image_data: ImageData, width: int, height: int, channels: int,
         scratch.delete()
 
 
-class PreviewLayer:
-    """The result so far, shown above the content while the job runs.
+class ResultLayer:
+    """The new layer: named after the style, directly above the content, with its offsets,
+    size and alpha, the content's pixels outside ``region``; masked by the selection if any.
 
-    It is added and removed with the undo history frozen (GIMP's way for in-place previews), so
-    it never appears in the history; the result itself is inserted afterwards in one undo
-    group."""
+    It appears with the first pixels (a preview frame, or the result) and is completed by
+    :meth:`finish`. Everything from its creation on is one undo group, so one undo removes it,
+    even when GIMP kills the plug-in mid-job (GIMP then closes the group itself); until
+    :meth:`finish` its name says it is in progress."""
 
-    def __init__(self, image: Gimp.Image, content: Gimp.Layer, region: Region) -> None:
-        self.image, self.content, self.region = image, content, region
+    def __init__(self, image: Gimp.Image, content: Gimp.Layer, region: Region, name: str,
+                 background: str) -> None:
+        self.image, self.content, self.region, self.name = image, content, region, name
+        content_channels, self.dtype = drawable_format(content)
+        self.channels = pixels.result_channels(content_channels, background)
+        self.keep_alpha = pixels.keeps_content_alpha(content_channels, background)
         self.layer: Gimp.Layer | None = None
-        self.channels, self.dtype = drawable_format(content, with_alpha=True)
+        self._alpha_source: bytes | None = None
 
-    def show(self, frame: ImageData) -> None:
-        if self.layer is None:
-            self.image.undo_freeze()
-            try:
-                self.layer = Gimp.Layer.new(
-                    self.image, PREVIEW_LAYER_NAME, self.region.width, self.region.height,
-                    _IMAGE_TYPES[self.channels], 100.0, Gimp.LayerMode.NORMAL)
-                _, x, y = self.content.get_offsets()
-                self.layer.set_offsets(x + self.region.x, y + self.region.y)
-                self.image.insert_layer(self.layer, self.content.get_parent(),
-                                        self.image.get_item_position(self.content))
-            finally:
-                self.image.undo_thaw()
-        data = resample(frame, self.region.width, self.region.height, self.channels, self.dtype)
-        write_pixels(self.layer, Region(0, 0, self.region.width, self.region.height), data,
-                     self.channels, self.dtype)
+    def _create(self) -> Gimp.Layer:
+        whole = Region(0, 0, self.content.get_width(), self.content.get_height())
+        self.image.undo_group_start()
+        layer = Gimp.Layer.new(self.image, f"{self.name} (in progress)", whole.width,
+                               whole.height, _IMAGE_TYPES[self.channels], 100.0,
+                               Gimp.LayerMode.NORMAL)
+        _, x, y = self.content.get_offsets()
+        layer.set_offsets(x, y)
+        self.image.insert_layer(layer, self.content.get_parent(),
+                                self.image.get_item_position(self.content))
+        if self.region != whole:
+            around = read_pixels(self.content, whole, self.channels, self.dtype)
+            write_pixels(layer, whole, pixels.swap_to_protocol(around.data, self.dtype),
+                         self.channels, self.dtype)
+        if not Gimp.Selection.is_empty(self.image):
+            layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
+        self.layer = layer
+        return layer
+
+    def _write(self, image_data: ImageData) -> None:
+        layer = self.layer or self._create()
+        data = resample(image_data, self.region.width, self.region.height, self.channels,
+                        self.dtype)
+        if self.keep_alpha:
+            if self._alpha_source is None:
+                original = read_pixels(self.content, self.region, self.channels, self.dtype)
+                self._alpha_source = pixels.swap_to_protocol(original.data, self.dtype)
+            data = pixels.replace_alpha(data, self._alpha_source, self.channels, self.dtype)
+        write_pixels(layer, self.region, data, self.channels, self.dtype)
         Gimp.displays_flush()
 
-    def remove(self) -> None:
+    def show_preview(self, frame: ImageData) -> None:
+        """Show a preview frame (any size; it is scaled to the region)."""
+        self._write(frame)
+
+    def finish(self, result: ImageData, metadata: dict) -> Gimp.Layer:
+        """Write the result, name the layer, attach the job's metadata as a parasite and close
+        the undo group; returns the layer."""
+        self._write(result)
+        self.layer.set_name(self.name)
+        self.layer.attach_parasite(Gimp.Parasite.new(
+            PARASITE_NAME, Gimp.PARASITE_PERSISTENT, json.dumps(metadata).encode("utf-8")))
+        self.image.undo_group_end()
+        Gimp.displays_flush()
+        return self.layer
+
+    def discard(self) -> None:
+        """Remove the unfinished layer (the job failed or was cancelled)."""
         if self.layer is None:
             return
-        self.image.undo_freeze()
-        try:
-            self.image.remove_layer(self.layer)
-        finally:
-            self.image.undo_thaw()
+        self.image.remove_layer(self.layer)
         self.layer = None
+        self.image.undo_group_end()
         Gimp.displays_flush()
-
-
-def insert_result(image: Gimp.Image, content: Gimp.Layer, region: Region, result: ImageData,
-                  name: str, background: str, metadata: dict) -> Gimp.Layer:
-    """A new layer named ``name`` directly above ``content``, with its offsets and size, holding
-    the content outside ``region`` and ``result`` (scaled to the region) inside it; the
-    content's alpha kept; masked by the selection when there is one; the job's metadata
-    attached as a parasite. All in one undo group."""
-    content_channels, dtype = drawable_format(content)
-    channels = pixels.result_channels(content_channels, result.has_alpha, background)
-    stylized = resample(result, region.width, region.height, channels, dtype)
-    if pixels.keeps_content_alpha(content_channels, background):
-        original = read_pixels(content, region, channels, dtype)
-        stylized = pixels.replace_alpha(
-            stylized, pixels.swap_to_protocol(original.data, dtype), channels, dtype)
-    whole = Region(0, 0, content.get_width(), content.get_height())
-    image.undo_group_start()
-    try:
-        layer = Gimp.Layer.new(image, name, whole.width, whole.height, _IMAGE_TYPES[channels],
-                               100.0, Gimp.LayerMode.NORMAL)
-        _, x, y = content.get_offsets()
-        layer.set_offsets(x, y)
-        image.insert_layer(layer, content.get_parent(), image.get_item_position(content))
-        if region != whole:
-            around = read_pixels(content, whole, channels, dtype)
-            write_pixels(layer, whole, pixels.swap_to_protocol(around.data, dtype), channels,
-                         dtype)
-        write_pixels(layer, region, stylized, channels, dtype)
-        if not Gimp.Selection.is_empty(image):
-            layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
-        layer.attach_parasite(Gimp.Parasite.new(
-            PARASITE_NAME, Gimp.PARASITE_PERSISTENT, json.dumps(metadata).encode("utf-8")))
-    finally:
-        image.undo_group_end()
-    Gimp.displays_flush()
-    return layer

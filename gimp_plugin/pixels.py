@@ -38,11 +38,10 @@ def channel_count(grayscale: bool, has_alpha: bool) -> int:
     return (1 if grayscale else 3) + (1 if has_alpha else 0)
 
 
-def result_channels(content_channels: int, result_has_alpha: bool, background: str) -> int:
-    """Channels of the result layer: the content's, plus alpha when the content has none but
-    the engine made one (background ``alpha`` turns the person matte into alpha)."""
-    content_has_alpha = content_channels in (2, 4)
-    if not content_has_alpha and result_has_alpha and background == "alpha":
+def result_channels(content_channels: int, background: str) -> int:
+    """Channels of the result layer: the content's, plus alpha when the content has none and
+    background ``alpha`` turns the person matte into alpha."""
+    if content_channels in (1, 3) and background == "alpha":
         return content_channels + 1
     return content_channels
 

@@ -85,22 +85,25 @@ def _stylize(image, content_item, style_items, style_weights, options, preview_i
         Gimp.progress_update(fraction)
 
     Gimp.progress_init("Portrait Stylization: connecting to the backend")
-    preview = canvas.PreviewLayer(image, content, region)
+    result_layer = canvas.ResultLayer(image, content, region, style_items[0].name,
+                                      options["background"])
     try:
         client = session.connect(settings)
         try:
-            result, metadata = session.stylize(client, request, on_progress,
-                                               preview.show if preview_interval else None)
+            result, metadata = session.stylize(
+                client, request, on_progress,
+                result_layer.show_preview if preview_interval else None)
         finally:
             client.close()
-    except session.StylizationFailed as err:
-        raise UserError(str(err)) from None
+        Gimp.progress_set_text("Portrait Stylization: inserting the result")
+        layer = result_layer.finish(result, metadata)
+    except BaseException as err:
+        result_layer.discard()
+        if isinstance(err, session.StylizationFailed):
+            raise UserError(str(err)) from None
+        raise
     finally:
-        preview.remove()
-    Gimp.progress_set_text("Portrait Stylization: inserting the result")
-    layer = canvas.insert_result(image, content, region, result, style_items[0].name,
-                                 options["background"], metadata)
-    Gimp.progress_end()
+        Gimp.progress_end()
     summary = session.fidelity_summary(metadata)
     if summary:
         Gimp.message(summary)

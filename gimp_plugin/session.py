@@ -21,6 +21,10 @@ from shared.client import (
     ProtocolMismatch,
 )
 
+# A backend on this machine answers health in milliseconds; waiting long for one that is not
+# there only delays starting it. Later requests may carry large images, so they wait longer.
+FIRST_CONTACT_S = 3.0
+REQUEST_TIMEOUT_S = 30.0
 ProgressCallback = Callable[[str, float], None]
 PreviewCallback = Callable[[ImageData], None]
 
@@ -57,11 +61,11 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "no details given"
 
 
-def connect(settings: PluginSettings, timeout: float = 10.0) -> Client:
+def connect(settings: PluginSettings) -> Client:
     """A client of a running backend; starts one (with the recorded interpreter) when none
     answers. Raises :class:`StylizationFailed` when none can be reached or started, or when it
     speaks another protocol version."""
-    client = Client(settings.endpoint, timeout=timeout)
+    client = Client(settings.endpoint, timeout=FIRST_CONTACT_S)
     try:
         if settings.python is None:
             client.health()
@@ -76,6 +80,7 @@ def connect(settings: PluginSettings, timeout: float = 10.0) -> Client:
         started = "" if settings.python is None else " and could not be started"
         raise StylizationFailed(f"The Portrait Stylization backend at {settings.endpoint} is not "
                                 f"running{started}: {_first_line(err.message)}") from err
+    client.timeout = REQUEST_TIMEOUT_S
     return client
 
 

@@ -1,0 +1,138 @@
+"""The plug-in and the backend's life in a real GIMP 3: cancelling, starting, failing.
+
+- Cancelling GIMP's progress makes GIMP kill the plug-in (a quit message, then SIGKILL after
+  10 ms); the backend must notice its client is gone and cancel the job.
+- A backend that is not running is started by the plug-in with the recorded interpreter.
+- A backend that cannot be reached or started, or that dies mid-job, gives one clear message,
+  and GIMP carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Callable
+
+import pytest
+
+from shared.client import Client, JobCancelled
+from tests.gimp.conftest import free_endpoint, stop_backend
+from tests.gimp.harness import plugin_processes
+from tests.gimp.scenarios import DIALOG, TINY, arguments_text, named_after
+
+pytestmark = pytest.mark.gimp
+
+POLL_S = 0.2
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
+    """Poll an observable state (a process, a server's health) until ``condition()`` is truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(POLL_S)
+
+
+def one_call(photos, key: str, **options) -> str:
+    """A scenario that stylizes once, records the outcome, then shows GIMP still works."""
+    values = {**TINY, **options}
+    return f"""
+def body():
+    image = canvas(80, 80)
+    content = add_layer(image, {photos.portrait!r}, "Portrait")
+    style = add_layer(image, {photos.style!r}, "Starry Night", position=0)
+    result = run_procedure({DIALOG!r}, image, [content], style_layer=style,
+                           {arguments_text(values)})
+    REPORT["calls"][{key!r}] = {{"status": result["status"], "error": result["error"],
+                                "layers": layer_names(image)}}
+    after = Gimp.Layer.new(image, "Made afterwards", 8, 8, Gimp.ImageType.RGBA_IMAGE, 100.0,
+                           Gimp.LayerMode.NORMAL)
+    image.insert_layer(after, None, 0)
+    REPORT["calls"][{key!r}]["gimp_still_works"] = layer_names(image)[0] == "Made afterwards"
+scenario(body)
+"""
+
+
+def _running_job(client: Client) -> str | None:
+    return client.health().get("running_job")
+
+
+def test_cancelling_gimps_progress_cancels_the_backend_job(gimp, photos, backend):
+    process, out_dir = gimp.start(one_call(photos, "cancel", initial_iterations=100000,
+                                           preview_interval=1))
+    with backend.client() as client:
+        job_id = wait_for(lambda: _running_job(client), 120, "the job to start")
+        plugins = plugin_processes(process)
+        assert len(plugins) == 1
+        os.kill(plugins[0], signal.SIGKILL)  # what GIMP does when its progress is cancelled
+        wait_for(lambda: _running_job(client) is None, 30, "the backend to drop the job")
+        with pytest.raises(JobCancelled):
+            client.fetch_result(job_id)
+    run = gimp.finish(process, out_dir)
+    call = run.call("cancel")
+    assert call["status"] != "success"
+    assert call["gimp_still_works"] and run.returncode == 0
+    assert set(call["layers"]) <= {"Made afterwards", "Portrait", "Starry Night",
+                                   "Starry Night (in progress)"}
+
+
+@pytest.fixture(scope="module")
+def autostarted(gimp, photos):
+    """A stylization with no backend at the endpoint GIMP's environment names."""
+    endpoint = free_endpoint()
+    try:
+        run = gimp.run(one_call(photos, "autostart"),
+                       env={"PORTRAIT_STYLIZATION_ENDPOINT": endpoint})
+        yield endpoint, run
+    finally:
+        stop_backend(endpoint)
+
+
+def test_a_backend_that_is_not_running_is_started(autostarted):
+    endpoint, run = autostarted
+    call = run.call("autostart")
+    assert call["status"] == "success", call["error"]
+    assert call["layers"][0] == "Starry Night" and named_after("Starry Night", call["layers"][1])
+    with Client(endpoint, timeout=5.0) as client:
+        health = client.health()
+    assert health["pid"] != os.getpid()
+
+
+def test_a_backend_dying_mid_job_gives_a_clear_message(autostarted, gimp, photos):
+    endpoint, _ = autostarted
+    with Client(endpoint, timeout=5.0) as client:
+        pid = client.health()["pid"]
+        process, out_dir = gimp.start(one_call(photos, "dies", initial_iterations=100000),
+                                      env={"PORTRAIT_STYLIZATION_ENDPOINT": endpoint})
+        wait_for(lambda: _running_job(client), 120, "the job to start")
+    os.kill(pid, signal.SIGKILL)
+    run = gimp.finish(process, out_dir)
+    call = run.call("dies")
+    assert call["status"] == "execution-error"
+    assert "stopped answering" in call["error"] and "\n" not in call["error"]
+    assert call["gimp_still_works"] and run.returncode == 0
+    assert "Starry Night (in progress)" not in call["layers"]
+
+
+def test_a_backend_that_cannot_be_started_gives_a_clear_message(gimp, photos):
+    config_path = gimp.plugin_dir / "portrait-stylization.json"
+    installed = config_path.read_text()
+    broken = {**json.loads(installed), "python": "/opt/removed-venv/bin/python"}
+    config_path.write_text(json.dumps(broken))  # as if the backend's venv had been deleted
+    try:
+        run = gimp.run(one_call(photos, "down"),
+                       env={"PORTRAIT_STYLIZATION_ENDPOINT": free_endpoint()})
+    finally:
+        config_path.write_text(installed)
+    call = run.call("down")
+    assert call["status"] == "execution-error"
+    assert "not running and could not be started" in call["error"]
+    assert "/opt/removed-venv/bin/python" in call["error"] and "\n" not in call["error"]
+    assert call["gimp_still_works"] and run.returncode == 0
+    assert "Starry Night (in progress)" not in call["layers"]
