@@ -6,6 +6,7 @@ import argparse
 import importlib
 import sys
 import warnings
+from typing import NoReturn
 
 from backend.engine.events import Cancelled, EngineError
 from backend.engine.images import ImageInputError
@@ -23,8 +24,16 @@ EXIT_MISSING_WEIGHTS = 3
 EXIT_CANCELLED = 130
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Usage errors in one line naming the flag (the full usage lists every option: a
+    screenful that buries the error). Subcommand parsers inherit the class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="portrait-stylize",
         description="Neural style transfer that keeps faces recognisable.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
