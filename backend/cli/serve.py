@@ -86,11 +86,13 @@ def run(args: argparse.Namespace) -> int:
     config = ServerConfig(endpoint=args.endpoint, device=args.device, lazy=args.lazy,
                           weights=weights_config(args), limits=limits, keys=keys)
     server = Server(config, model_bundle(args))
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda number, _: server.request_stop(
-            signal.Signals(number).name))
+    previous = {signum: signal.signal(signum, lambda number, _: server.request_stop(
+        signal.Signals(number).name)) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.serve()
     except EndpointInUse:
         return _report_taken(args.endpoint)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return 0

@@ -41,9 +41,11 @@ class ServerProcess:
         self.log_path = log_dir / f"server-{self.endpoint.rsplit(':', 1)[1]}.log"
         self.command = [sys.executable, "-m", "backend", "serve", "--endpoint", self.endpoint,
                         "--device", "cpu", "--allow-random-weights", *args]
+        # One torch thread: tiny jobs gain nothing from more, and the machine is shared.
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, cwd=ROOT,
+                                            stdin=subprocess.DEVNULL, cwd=ROOT, env=env,
                                             preexec_fn=preexec_fn)
 
     def log(self) -> str:

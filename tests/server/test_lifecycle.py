@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from backend.cli.main import main
 from backend.models.bundle import ModelBundle
 from backend.server.server import Server, ServerConfig
 from backend.weights import WeightsConfig
@@ -115,13 +116,13 @@ def test_a_second_server_on_a_taken_endpoint_reports_the_first_and_exits(server)
     assert server.client().health()["protocol"] == 1
 
 
-def test_an_endpoint_taken_by_another_program_is_an_error():
+def test_an_endpoint_taken_by_another_program_is_an_error(capsys):
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()
-        result = serve("--endpoint", f"tcp://127.0.0.1:{other.getsockname()[1]}")
-    assert result.returncode == 1
-    assert "in use by another program" in result.stderr
+        endpoint = f"tcp://127.0.0.1:{other.getsockname()[1]}"
+        assert main(["serve", "--endpoint", endpoint, "--device", "cpu", "--lazy"]) == 1
+    assert "in use by another program" in capsys.readouterr().err
 
 
 def outward_address() -> str:

@@ -1,0 +1,45 @@
+"""``portrait-stylize submit``, ``status`` and ``stop`` against real servers."""
+
+import json
+
+from PIL import Image
+
+from backend.cli.main import main
+from tests.photos import photo
+from tests.server.conftest import free_endpoint
+
+TINY_FLAGS = ["--min-scale", "32", "--end-scale", "32", "--initial-iterations", "1",
+              "--iterations", "1", "--face-weight", "0", "--mesh-weight", "0"]
+
+
+def test_submit_writes_the_result_and_its_metadata(server, tmp_path, capsys):
+    photo("astronaut").resize((48, 32)).save(tmp_path / "content.png")
+    photo("brick").resize((32, 32)).save(tmp_path / "style.png")
+    out, metadata = tmp_path / "out.png", tmp_path / "out.json"
+    code = main(["submit", str(tmp_path / "content.png"), str(tmp_path / "style.png"),
+                 "-o", str(out), "--metadata", str(metadata), "--endpoint", server.endpoint,
+                 *TINY_FLAGS])
+    assert code == 0
+    assert Image.open(out).size == (32, 21)  # long side at end_scale 32
+    assert json.loads(metadata.read_text())["options"]["end_scale"] == 32
+    assert f"wrote {out}" in capsys.readouterr().err
+
+
+def test_submit_without_a_server_says_so(tmp_path, capsys):
+    photo("brick").resize((32, 32)).save(tmp_path / "image.png")
+    code = main(["submit", str(tmp_path / "image.png"), str(tmp_path / "image.png"),
+                 "--endpoint", free_endpoint(), "--timeout", "0.5", *TINY_FLAGS])
+    assert code == 1
+    assert "no backend answered" in capsys.readouterr().err
+
+
+def test_status_describes_the_server_and_stop_stops_it(start_server, capsys):
+    server = start_server("--lazy")
+    server.wait_healthy()
+    assert main(["status", "--endpoint", server.endpoint]) == 0
+    assert "device cpu" in capsys.readouterr().out
+    assert main(["status", "--json", "--endpoint", server.endpoint]) == 0
+    assert json.loads(capsys.readouterr().out)["queue_length"] == 0
+    assert main(["stop", "--endpoint", server.endpoint]) == 0
+    assert server.process.wait(timeout=60) == 0
+    assert main(["status", "--endpoint", server.endpoint, "--timeout", "0.5"]) == 1
