@@ -83,7 +83,7 @@ def _rgb(source) -> np.ndarray:
     return source.tensor()[0].permute(1, 2, 0).numpy()
 
 
-def _gradient(h: int, w: int, top: int, dtype: type) -> np.ndarray:
+def _random_pixels(h: int, w: int, top: int, dtype: type) -> np.ndarray:
     rng = np.random.default_rng(0)
     return rng.integers(0, top + 1, size=(h, w, 3)).astype(dtype)
 
@@ -117,7 +117,7 @@ def test_alpha_survives_profile_conversion() -> None:
 
 
 def test_srgb_tagged_image_is_unchanged() -> None:
-    pixels = _gradient(6, 7, 255, np.uint8)
+    pixels = _random_pixels(6, 7, 255, np.uint8)
     image = Image.fromarray(pixels)
     image.info["icc_profile"] = srgb_profile_bytes()
     np.testing.assert_allclose(_rgb(prepare(image)) * 255, pixels, atol=1.0)
@@ -131,7 +131,7 @@ def test_broken_profile_is_an_image_input_error() -> None:
 
 
 def test_uint8_array_and_pil_image_give_the_same_pixels() -> None:
-    pixels = _gradient(5, 6, 255, np.uint8)
+    pixels = _random_pixels(5, 6, 255, np.uint8)
     from_array, from_pil = prepare(pixels), prepare(Image.fromarray(pixels))
     assert from_array.rgb8 is not None
     np.testing.assert_array_equal(_rgb(from_array), _rgb(from_pil))
@@ -139,7 +139,7 @@ def test_uint8_array_and_pil_image_give_the_same_pixels() -> None:
 
 
 def test_uint16_array_keeps_its_precision() -> None:
-    pixels = _gradient(5, 6, 65535, np.uint16)
+    pixels = _random_pixels(5, 6, 65535, np.uint16)
     np.testing.assert_allclose(_rgb(prepare(pixels)), pixels / 65535.0, atol=1e-7)
 
 
@@ -172,21 +172,21 @@ def test_non_image_is_an_image_input_error() -> None:
 
 
 def test_gray_array_becomes_three_equal_channels() -> None:
-    gray = _gradient(4, 5, 255, np.uint8)[..., 0]
+    gray = _random_pixels(4, 5, 255, np.uint8)[..., 0]
     rgb = _rgb(prepare(gray))
     for channel in range(3):
         np.testing.assert_allclose(rgb[..., channel], gray / 255, atol=1e-7)
 
 
 def test_gray_alpha_array_keeps_its_alpha() -> None:
-    pixels = _gradient(4, 5, 65535, np.uint16)[..., :2]
+    pixels = _random_pixels(4, 5, 65535, np.uint16)[..., :2]
     source = prepare(pixels)
     np.testing.assert_allclose(source.alpha, pixels[..., 1] / 65535, atol=1e-7)
     np.testing.assert_allclose(_rgb(source)[..., 2], pixels[..., 0] / 65535, atol=1e-7)
 
 
 def test_rgba_image_alpha_is_kept_aside() -> None:
-    rgba = np.dstack([_gradient(4, 5, 255, np.uint8), np.arange(20, dtype=np.uint8)
+    rgba = np.dstack([_random_pixels(4, 5, 255, np.uint8), np.arange(20, dtype=np.uint8)
                       .reshape(4, 5) * 12])
     source = prepare(Image.fromarray(rgba, "RGBA"))
     np.testing.assert_allclose(source.alpha, rgba[..., 3] / 255, atol=1e-7)
@@ -194,7 +194,7 @@ def test_rgba_image_alpha_is_kept_aside() -> None:
 
 
 def test_image_without_alpha_has_none() -> None:
-    assert prepare(_gradient(4, 5, 255, np.uint8)).alpha_at((2, 2)) is None
+    assert prepare(_random_pixels(4, 5, 255, np.uint8)).alpha_at((2, 2)) is None
 
 
 def test_16_bit_gray_pil_image_is_read_as_float() -> None:
@@ -207,7 +207,7 @@ def test_16_bit_gray_pil_image_is_read_as_float() -> None:
 
 
 def test_8_bit_content_is_resized_with_pil_lanczos() -> None:
-    pixels = _gradient(40, 30, 255, np.uint8)
+    pixels = _random_pixels(40, 30, 255, np.uint8)
     expected = np.asarray(Image.fromarray(pixels).resize((15, 20), Image.LANCZOS)) / 255
     resized = prepare(pixels).tensor((15, 20))
     assert resized.shape == (1, 3, 20, 15)
@@ -216,7 +216,7 @@ def test_8_bit_content_is_resized_with_pil_lanczos() -> None:
 
 @pytest.mark.parametrize("channels", [3, 4])
 def test_16_bit_png_is_read_as_uint16_in_rgb_order(tmp_path: Path, channels: int) -> None:
-    pixels = _gradient(7, 9, 65535, np.uint16)
+    pixels = _random_pixels(7, 9, 65535, np.uint16)
     if channels == 4:
         pixels = np.dstack([pixels, np.full((7, 9), 40000, np.uint16)])
     write_png16(tmp_path / "deep.png", pixels)
@@ -226,7 +226,7 @@ def test_16_bit_png_is_read_as_uint16_in_rgb_order(tmp_path: Path, channels: int
 
 
 def test_8_bit_png_is_read_as_a_pil_image(tmp_path: Path) -> None:
-    pixels = _gradient(4, 5, 255, np.uint8)
+    pixels = _random_pixels(4, 5, 255, np.uint8)
     Image.fromarray(pixels).save(tmp_path / "plain.png")
     read = read_image(tmp_path / "plain.png")
     assert isinstance(read, Image.Image)
