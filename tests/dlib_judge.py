@@ -7,11 +7,11 @@ our own homework; dlib's models were trained separately on other data.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 import dlib
-import face_recognition_models
 import numpy as np
 from PIL import Image
 
@@ -23,6 +23,10 @@ JUDGE_SIDE = 512
 
 @lru_cache(maxsize=1)
 def _models() -> tuple[dlib.shape_predictor, dlib.face_recognition_model_v1]:
+    with warnings.catch_warnings():
+        # face_recognition_models still imports the deprecated pkg_resources.
+        warnings.simplefilter("ignore", UserWarning)
+        import face_recognition_models
     return (dlib.shape_predictor(face_recognition_models.pose_predictor_model_location()),
             dlib.face_recognition_model_v1(
                 face_recognition_models.face_recognition_model_location()))

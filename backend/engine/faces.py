@@ -151,8 +151,9 @@ def crop_faces(image: torch.Tensor, crops: torch.Tensor, size: int) -> torch.Ten
 def feather_mask(size: int, feather: float, device: torch.device | str = "cpu") -> torch.Tensor:
     """``(1, 1, size, size)`` weights in [0, 1]: 1 in the middle, falling smoothly to 0 at the
     border over ``feather × size`` pixels (all ones when ``feather`` is 0)."""
-    centres = (torch.arange(size, device=device, dtype=torch.float32) + 0.5) / size
-    to_edge = torch.minimum(centres, 1 - centres)
+    centres = torch.arange(size, device=device, dtype=torch.float32) + 0.5
+    # Half-integer distances are exact, so the mask is exactly symmetric.
+    to_edge = torch.minimum(centres, size - centres) / size
     if feather <= 0:
         ramp = torch.ones_like(to_edge)
     else:
