@@ -99,7 +99,7 @@ def resolve_install(plugins_dir: Path | None, gimp_python: str | None,
                     which: Callable[[str], str | None]) -> GimpInstall:
     """The install target after the user's overrides: ``--gimp-plugins-dir`` (a Flatpak path is
     recognised as such), ``--gimp-python`` and ``--backend-launch-prefix`` (shell-quoted
-    command lines)."""
+    command lines; an empty prefix means none)."""
     install = default_install(platform, home, environ, which)
     if plugins_dir is not None:
         if f".var/app/{FLATPAK_APP}/" in PurePath(plugins_dir).as_posix() + "/":
@@ -107,7 +107,9 @@ def resolve_install(plugins_dir: Path | None, gimp_python: str | None,
         install = GimpInstall(install.kind, Path(plugins_dir), install.python,
                               install.launch_prefix)
     python = _split(gimp_python) if gimp_python else install.python
-    prefix = _split(launch_prefix) if launch_prefix is not None else install.launch_prefix
+    # An empty prefix is allowed: it turns off the Flatpak's default.
+    prefix = (tuple(shlex.split(launch_prefix)) if launch_prefix is not None
+              else install.launch_prefix)
     return GimpInstall(install.kind, install.plugins_dir, python, prefix)
 
 

@@ -3,12 +3,7 @@ installed, one real backend (seeded random VGG-19/FaceNet weights), and the test
 
 from __future__ import annotations
 
-import contextlib
 import io
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,61 +11,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shared.client import BackendUnavailable, Client
 from tests.gimp.gimp_root import gimp_root
-from tests.gimp.harness import REPO, GimpHarness
+from tests.gimp.harness import Backend, GimpHarness, free_endpoint, start_backend, stop_backend
 from tests.photos import photo
-
-BACKEND_START_S = 180
-
-
-def free_endpoint() -> str:
-    """A loopback endpoint on a port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
-
-
-@dataclass
-class Backend:
-    endpoint: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def client(self, timeout: float = 10.0) -> Client:
-        return Client(self.endpoint, timeout=timeout)
-
-
-def start_backend(endpoint: str, log_path: Path) -> Backend:
-    """``python -m backend serve`` on ``endpoint``, waited for until it answers health."""
-    log = open(log_path, "wb")  # noqa: SIM115 - the server writes to it for its whole life
-    process = subprocess.Popen([sys.executable, "-m", "backend", "serve", "--endpoint", endpoint,
-                                "--allow-random-weights"], cwd=REPO, stdout=log,
-                               stderr=subprocess.STDOUT)
-    log.close()
-    deadline = time.monotonic() + BACKEND_START_S
-    with Client(endpoint, timeout=2.0) as client:
-        while True:
-            try:
-                client.health()
-                return Backend(endpoint, process, log_path)
-            except BackendUnavailable:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    raise RuntimeError(f"the backend did not start:\n{log_path.read_text()}"
-                                       ) from None
-
-
-def stop_backend(endpoint: str, process: subprocess.Popen | None = None) -> None:
-    """Ask the server at ``endpoint`` to stop and wait for ``process`` to end."""
-    with Client(endpoint, timeout=5.0) as client, contextlib.suppress(BackendUnavailable):
-        client.shutdown()  # already gone is fine
-    if process is not None:
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -18,8 +18,7 @@ from collections.abc import Callable
 import pytest
 
 from shared.client import Client, JobCancelled
-from tests.gimp.conftest import free_endpoint, stop_backend
-from tests.gimp.harness import plugin_processes
+from tests.gimp.harness import free_endpoint, plugin_processes, stop_backend
 from tests.gimp.scenarios import DIALOG, TINY, arguments_text, named_after
 
 pytestmark = pytest.mark.gimp

@@ -1,0 +1,70 @@
+"""The plug-in's conversation with the backend, as far as it is GIMP-free."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+import zmq
+
+from gimp_plugin.session import (
+    StylizationFailed,
+    connect,
+    fidelity_summary,
+    progress_text,
+)
+from gimp_plugin.settings import PluginSettings
+from tests.gimp.harness import free_endpoint
+
+
+def test_progress_reads_scale_size_and_iteration():
+    event = {"scale_index": 1, "n_scales": 3, "width": 256, "height": 192, "iteration": 40,
+             "iterations": 500}
+    assert progress_text(event) == ("Portrait Stylization: scale 2/3 (256×192), iteration "
+                                    "40/500")
+
+
+def test_the_fidelity_summary_appears_only_when_faces_were_found():
+    assert fidelity_summary({"faces": {"fidelity": []}}) is None
+    assert fidelity_summary({}) is None
+    faces = [{"mean_drift_iod": 0.02, "max_drift_iod": 0.05},
+             {"mean_drift_iod": 0.04, "max_drift_iod": 0.09}]
+    line = fidelity_summary({"faces": {"fidelity": faces}, "random_weights": ["vgg19"]})
+    assert "2 faces" in line and "3.0%" in line and "9.0%" in line and "vgg19" in line
+    assert "\n" not in line
+
+
+def test_no_backend_and_none_to_start_is_one_clear_line():
+    settings = PluginSettings(endpoint=free_endpoint(), python=None)
+    with pytest.raises(StylizationFailed, match="is not running") as caught:
+        connect(settings)
+    assert settings.endpoint in str(caught.value) and "\n" not in str(caught.value)
+
+
+def _answer_as_another_version(router: zmq.Socket, answered: threading.Event) -> None:
+    """A server of protocol 2 answers a version-1 request with a protocol_version error."""
+    identity, header = router.recv_multipart()[:2]
+    request = json.loads(header)
+    reply = {"protocol": 2, "kind": "error", "request_id": request["request_id"],
+             "code": "protocol_version", "message": "this server speaks protocol 2"}
+    router.send_multipart([identity, json.dumps(reply).encode()])
+    answered.set()
+
+
+def test_a_backend_of_another_protocol_version_is_reported_not_used():
+    context = zmq.Context.instance()
+    router = context.socket(zmq.ROUTER)
+    router.linger = 0
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    answered = threading.Event()
+    server = threading.Thread(target=_answer_as_another_version, args=(router, answered))
+    server.start()
+    try:
+        with pytest.raises(StylizationFailed, match="another protocol version") as caught:
+            connect(PluginSettings(endpoint=f"tcp://127.0.0.1:{port}", python="/not/started"))
+        assert "protocol 2" in str(caught.value)
+    finally:
+        server.join(timeout=10)
+        router.close()
+    assert answered.is_set()
