@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -23,6 +25,7 @@ from backend.engine.schedule import (
     scale_ladder,
     size_to_fit,
 )
+from backend.engine.style_cache import StyleTargetCache, style_digest
 from backend.models.bundle import ModelBundle
 from backend.models.vgg import VGGFeatures
 from shared.options import Options
@@ -69,18 +72,29 @@ def _initial_image(init: str, content: SourceImage, styles: Sequence[SourceImage
     return noise + means[None, :, None, None]
 
 
+def _style_grams(model: VGGFeatures, style: SourceImage, size: tuple[int, int],
+                 device: torch.device) -> dict[int, torch.Tensor]:
+    feats = model(style.tensor(size).to(device), layers=list(STYLE_LAYERS))
+    return {layer: gram(feats[layer]) for layer in STYLE_LAYERS}
+
+
 def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: list[float],
-                  scale: int, options: Options, device: torch.device) -> dict[int, torch.Tensor]:
-    """Weighted sum over the style images of their Gram matrices, per style layer."""
+                  scale: int, options: Options, device: torch.device,
+                  cache: StyleTargetCache | None = None,
+                  digests: Sequence[str] | None = None) -> dict[int, torch.Tensor]:
+    """Weighted sum over the style images of their Gram matrices, per style layer. With a
+    ``cache`` (and each style's ``digests``), Grams seen before are reused."""
     targets: dict[int, torch.Tensor] = {}
-    for style, weight in zip(styles, weights, strict=True):
+    for i, (style, weight) in enumerate(zip(styles, weights, strict=True)):
         if options.style_size is None:
             size = size_to_fit(style.size, round(scale * options.style_scale_fac))
         else:
             size = size_to_fit(style.size, options.style_size)
-        feats = model(style.tensor(size).to(device), layers=list(STYLE_LAYERS))
+        compute = partial(_style_grams, model, style, size, device)
+        grams = compute() if cache is None else cache.grams(digests[i], size, options.pooling,
+                                                           compute, device)
         for layer in STYLE_LAYERS:
-            target = gram(feats[layer]) * weight
+            target = grams[layer] * weight
             targets[layer] = target if layer not in targets else targets[layer] + target
     return targets
 
@@ -113,14 +127,15 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
             style_weights: Sequence[float] | None = None, options: Options | None = None,
             on_progress: Callable[[ProgressEvent], None] | None = None,
             cancel: CancelCheck = None, models: ModelBundle | None = None,
-            preview_interval: int = 0) -> Result:
+            preview_interval: int = 0, style_cache: StyleTargetCache | None = None) -> Result:
     """Stylize ``content`` with ``styles``; with face weights at zero this is Crowson's method.
 
     Images are PIL images or ``(H, W[, C])`` arrays (uint8, uint16, float in [0, 1]); the
     content's alpha is carried to the output. ``on_progress`` receives a
     :class:`ProgressEvent` after every iteration (with a preview every ``preview_interval``
     iterations when > 0). ``cancel`` is checked every iteration; when set, :class:`Cancelled`
-    is raised. ``models`` keeps models loaded across calls (a new bundle is made if None).
+    is raised. ``models`` keeps models loaded across calls (a new bundle is made if None);
+    ``style_cache`` (one per bundle) reuses the Gram targets of styles seen before.
     """
     options = options or Options()
     models = models or ModelBundle()
@@ -134,19 +149,35 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     weights = _style_weights(style_srcs, style_weights)
     scales = scale_ladder(min(options.min_scale, options.end_scale), options.end_scale)
     _check_sizes(content_src, scales)
+    digests = [style_digest(style) for style in style_srcs] if style_cache else None
+    job = _Job(content_src, style_srcs, weights, options, scales, background, style_cache,
+               digests)
     try:
-        return _run(content_src, style_srcs, weights, options, scales, models, on_progress,
-                    cancel, preview_interval, started, background)
+        return _run(job, models, on_progress, cancel, preview_interval, started)
     except torch.OutOfMemoryError as err:
         raise _out_of_memory(content_src.size, scales, options.end_scale) from err
     finally:
         models.release_memory()
 
 
-def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
-         options: Options, scales: list[int], models: ModelBundle,
-         on_progress: Callable[[ProgressEvent], None] | None, cancel: CancelCheck,
-         preview_interval: int, started: float, background: BackgroundPlan) -> Result:
+@dataclass
+class _Job:
+    """One stylization's prepared inputs."""
+
+    content: SourceImage
+    styles: list[SourceImage]
+    weights: list[float]
+    options: Options
+    scales: list[int]
+    background: BackgroundPlan
+    style_cache: StyleTargetCache | None
+    style_digests: list[str] | None
+
+
+def _run(job: _Job, models: ModelBundle, on_progress: Callable[[ProgressEvent], None] | None,
+         cancel: CancelCheck, preview_interval: int, started: float) -> Result:
+    content, styles, weights, options, scales = (job.content, job.styles, job.weights,
+                                                 job.options, job.scales)
     device = models.device
     model = models.vgg(options.pooling)
     loaded = time.perf_counter()
@@ -169,7 +200,8 @@ def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
             content_feats = model(content_image, layers=list(CONTENT_LAYERS))
             objective = StyleObjective(
                 {layer: content_feats[layer] for layer in CONTENT_LAYERS},
-                style_targets(model, styles, weights, scale, options, device),
+                style_targets(model, styles, weights, scale, options, device, job.style_cache,
+                              job.style_digests),
                 options.content_weight, options.tv_weight)
         face_terms = guide.for_scale(content_image) if guide is not None else None
         new_optimizer = torch.optim.Adam([image], lr=options.step_size)
@@ -204,7 +236,8 @@ def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
         scale_times.append(round(time.perf_counter() - scale_started, 3))
     result = average.get().detach().clamp(0, 1)
     faces = faces_metadata(content_image, result, content.size, options, models, guide)
-    output = background.finish(result[0].permute(1, 2, 0).cpu().numpy(), content.alpha_at(size))
+    output = job.background.finish(result[0].permute(1, 2, 0).cpu().numpy(),
+                                   content.alpha_at(size))
     metadata = {
         "options": options.to_dict(),
         "style_weights": weights,
@@ -213,7 +246,7 @@ def _run(content: SourceImage, styles: list[SourceImage], weights: list[float],
         "device": str(device),
         "weights": dict(models.weights_used),
         "faces": faces,
-        "background": background.mode,
+        "background": job.background.mode,
         "random_weights": sorted(n for n, v in models.weights_used.items()
                                  if v == "seeded random"),
         "timings": {"model_load_s": round(loaded - started, 3), "scales_s": scale_times,
