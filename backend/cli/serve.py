@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from backend.cli.common import add_model_flags, model_bundle, weights_config
+from backend.engine.style_cache import DEFAULT_MAX_BYTES as DEFAULT_STYLE_CACHE_BYTES
 from backend.server.security import KeyFiles, SecurityError, check_endpoint, default_keys_dir
 from backend.server.server import EndpointInUse, Server, ServerConfig
 from shared.client import BackendUnavailable, Client, ProtocolMismatch
@@ -40,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"drop the connection (default: {limits.max_message_bytes // MiB})")
     parser.add_argument("--max-queue", type=int, default=limits.max_queue, metavar="N",
                         help=f"jobs allowed to wait (default: {limits.max_queue})")
+    parser.add_argument("--style-cache-mb", type=float, default=DEFAULT_STYLE_CACHE_BYTES / MiB,
+                        metavar="MB", help="memory for the Gram targets of styles seen before "
+                        f"(default: {DEFAULT_STYLE_CACHE_BYTES // MiB})")
     parser.add_argument("--log-level", default="info",
                         choices=("debug", "info", "warning", "error"))
     add_model_flags(parser)
@@ -84,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
     limits = Limits(max_pixels=args.max_pixels,
                     max_message_bytes=int(args.max_message_mb * MiB), max_queue=args.max_queue)
     config = ServerConfig(endpoint=args.endpoint, device=args.device, lazy=args.lazy,
-                          weights=weights_config(args), limits=limits, keys=keys)
+                          weights=weights_config(args), limits=limits, keys=keys,
+                          style_cache_bytes=int(args.style_cache_mb * MiB))
     server = Server(config, model_bundle(args))
     previous = {signum: signal.signal(signum, lambda number, _: server.request_stop(
         signal.Signals(number).name)) for signum in (signal.SIGINT, signal.SIGTERM)}

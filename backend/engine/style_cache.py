@@ -51,7 +51,10 @@ class StyleTargetCache:
         self._entries: OrderedDict[tuple, GramTargets] = OrderedDict()
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
+    @property
+    def entries(self) -> int:
+        """How many style-and-size Gram sets are kept. (Not ``__len__``: an empty cache must
+        not be falsy where callers test ``if cache``.)"""
         return len(self._entries)
 
     def grams(self, digest: str, size: tuple[int, int], pooling: str,

@@ -17,6 +17,8 @@ from typing import Any
 
 import zmq
 
+from backend.engine.style_cache import DEFAULT_MAX_BYTES as DEFAULT_STYLE_CACHE_BYTES
+from backend.engine.style_cache import StyleTargetCache
 from backend.models.bundle import ModelBundle
 from backend.server.images import PixelError, to_array
 from backend.server.jobs import CANCEL_REASONS, FinishedJob, FinishedJobs, Job, JobQueue
@@ -57,6 +59,7 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     keys: KeyFiles | None = None
     result_store_bytes: int = 256 * 2**20
+    style_cache_bytes: int = DEFAULT_STYLE_CACHE_BYTES
     progress_interval_s: float = 0.1
 
 
@@ -68,7 +71,8 @@ class Server:
         self.limits = config.limits
         self._context = zmq.Context()
         self._queue = JobQueue()
-        self._worker = Worker(self._context, self._queue, models, config.lazy,
+        self._worker = Worker(self._context, self._queue, models,
+                              StyleTargetCache(config.style_cache_bytes), config.lazy,
                               config.progress_interval_s)
         self._active: dict[str, Job] = {}
         self._running: Job | None = None
@@ -239,13 +243,15 @@ class Server:
             self.request_stop("a shutdown request")
 
     def _health(self) -> dict[str, Any]:
-        worker = self._worker
+        worker, cache = self._worker, self._worker.style_cache
         return {
             "kind": "health", "package_version": __version__, "pid": os.getpid(),
             "device": str(worker.models.device), "models_loaded": worker.models_loaded,
             "load_error": worker.load_error, "queue_length": len(self._queue),
             "running_job": self._running.id if self._running else None,
             "jobs_accepted": self._accepted, "curve": self.config.keys is not None,
+            "style_cache": {"entries": cache.entries, "bytes": cache.nbytes, "hits": cache.hits,
+                            "misses": cache.misses},
             "limits": self.limits.to_dict()}
 
     def _submit(self, client: bytes, request: Request) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import zmq
 
 from backend.engine import Cancelled, EngineError, OutOfMemory, ProgressEvent, stylize
+from backend.engine.style_cache import StyleTargetCache
 from backend.models.bundle import ModelBundle
 from backend.server.images import encode_preview, encode_result
 from backend.server.jobs import CANCEL_REASONS, Job, JobQueue
@@ -48,11 +49,12 @@ class Worker(threading.Thread):
     ``models_loaded`` and ``load_error`` are snapshots the socket loop may read at any time."""
 
     def __init__(self, context: zmq.Context, queue: JobQueue, models: ModelBundle,
-                 lazy: bool, progress_interval_s: float) -> None:
+                 style_cache: StyleTargetCache, lazy: bool, progress_interval_s: float) -> None:
         super().__init__(name=f"worker-{models.device}", daemon=True)
         self._context = context
         self._queue = queue
         self.models = models
+        self.style_cache = style_cache
         self._lazy = lazy
         self._progress_interval_s = progress_interval_s
         self.models_loaded: list[str] = []
@@ -121,7 +123,8 @@ class Worker(threading.Thread):
                 raise Cancelled("cancelled before it started")
             result = stylize(job.content, job.styles, job.style_weights, job.options,
                              on_progress=self._progress_sender(outbox, job), cancel=job.cancel,
-                             models=self.models, preview_interval=job.preview_interval)
+                             models=self.models, preview_interval=job.preview_interval,
+                             style_cache=self.style_cache)
             descriptor, pixels = encode_result(result, job.result_dtype)
         except Cancelled:
             self._emit(outbox, job, {"kind": "cancelled", "reason": job.cancel_reason,

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 import torch
 
+from backend.engine import stylize
 from backend.engine.images import prepare
 from backend.engine.losses import STYLE_LAYERS, gram
 from backend.engine.style_cache import StyleTargetCache, style_digest
 from backend.models.bundle import ModelBundle
 from backend.weights import RandomWeightsWarning, WeightsConfig
+from shared.options import Options
 from tests.photos import photo
 
 CPU = torch.device("cpu")
@@ -53,7 +55,7 @@ def test_other_pixels_sizes_or_pooling_are_computed_anew(digest, size, pooling):
     cache, compute = StyleTargetCache(), Counting()
     cache.grams("style", (32, 24), "max", compute, CPU)
     cache.grams(digest, size, pooling, compute, CPU)
-    assert compute.calls == 2 and len(cache) == 2
+    assert compute.calls == 2 and cache.entries == 2
 
 
 def test_changing_a_returned_target_does_not_change_the_cache():
@@ -69,7 +71,7 @@ def test_the_least_recently_used_targets_go_first_when_over_budget():
     cache.grams("b", (8, 8), "max", Counting(), CPU)
     cache.grams("a", (8, 8), "max", Counting(), CPU)  # "a" is now the most recent
     cache.grams("c", (8, 8), "max", Counting(), CPU)
-    assert cache.nbytes == 2 * entry_bytes and len(cache) == 2
+    assert cache.nbytes == 2 * entry_bytes and cache.entries == 2
     again = Counting()
     cache.grams("a", (8, 8), "max", again, CPU)
     cache.grams("b", (8, 8), "max", again, CPU)
@@ -79,7 +81,7 @@ def test_the_least_recently_used_targets_go_first_when_over_budget():
 def test_targets_larger_than_the_budget_are_not_kept():
     cache = StyleTargetCache(max_bytes=10)
     cache.grams("a", (8, 8), "max", Counting(), CPU)
-    assert len(cache) == 0 and cache.nbytes == 0
+    assert cache.entries == 0 and cache.nbytes == 0
 
 
 def test_cached_vgg_grams_equal_freshly_computed_ones():
@@ -100,3 +102,19 @@ def test_cached_vgg_grams_equal_freshly_computed_ones():
     for layer in STYLE_LAYERS:
         assert torch.equal(cached[layer], fresh[layer])
         assert cached[layer].shape[-1] == cached[layer].shape[-2]
+
+
+def test_stylize_with_a_cache_reuses_targets_and_gives_the_same_image():
+    models = ModelBundle("cpu", WeightsConfig(allow_random=True))
+    content = photo("astronaut").resize((32, 24))
+    style = photo("brick").resize((64, 64))  # larger than both scales: two style sizes
+    options = Options(min_scale=32, end_scale=45, initial_iterations=1, iterations=1,
+                      face_weight=0, mesh_weight=0)
+    with pytest.warns(RandomWeightsWarning):
+        plain = stylize(content, [style], options=options, models=models)
+    cache = StyleTargetCache()
+    stylize(content, [style], options=options, models=models, style_cache=cache)
+    assert (cache.hits, cache.misses, cache.entries) == (0, 2, 2)  # one per scale
+    cached = stylize(content, [style], options=options, models=models, style_cache=cache)
+    assert (cache.hits, cache.misses) == (2, 2)
+    np.testing.assert_array_equal(cached.pixels, plain.pixels)

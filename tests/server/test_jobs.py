@@ -58,6 +58,16 @@ def test_the_result_keeps_the_content_sample_type_unless_asked(client, style, ch
         assert pixels.min() >= 0.0 and pixels.max() <= 1.0
 
 
+def test_a_style_seen_before_reuses_its_gram_targets(client, content):
+    style = photo_image("grass", 32, 32)
+    client.submit(content, [style], options=TINY).result()
+    before = client.health()["style_cache"]
+    client.submit(content, [style], options=TINY).result()
+    after = client.health()["style_cache"]
+    assert after["hits"] == before["hits"] + 1
+    assert after["misses"] == before["misses"] and after["entries"] == before["entries"]
+
+
 def test_two_styles_with_weights_are_accepted(client, content, style):
     second = photo_image("gravel", 24, 24)
     _, metadata = client.submit(content, [style, second], [3.0, 1.0], TINY).result()
