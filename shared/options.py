@@ -206,6 +206,13 @@ def validate(options: Options) -> None:
     _validate_structured(options)
 
 
+def _whole(value: Any) -> bool:
+    """An int, or a float with no fractional part (JSON clients may send 255.0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return isinstance(value, int) or (math.isfinite(value) and value.is_integer())
+
+
 def _validate_structured(options: Options) -> None:
     layers = options.face_layers
     if (not isinstance(layers, tuple) or not layers
@@ -217,9 +224,9 @@ def _validate_structured(options: Options) -> None:
     object.__setattr__(options, "face_layers", tuple(sorted(layers)))
     colour = options.background_colour
     if (not isinstance(colour, tuple) or len(colour) != 3
-            or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255
-                       for c in colour)):
+            or not all(_whole(c) and 0 <= c <= 255 for c in colour)):
         _fail("background_colour", f"expected three whole numbers 0-255, got {colour!r}")
+    object.__setattr__(options, "background_colour", tuple(int(c) for c in colour))
     boxes = options.face_boxes
     if not isinstance(boxes, tuple):
         _fail("face_boxes", f"expected a list of [x0, y0, x1, y1], got {boxes!r}")

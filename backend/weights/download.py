@@ -45,20 +45,26 @@ def fetch(entry: WeightsSpec, destination: Path, url: str | None = None,
           progress: bool = True, timeout: float = 30.0) -> Path:
     """Download ``entry`` to ``destination`` (resuming a partial file), verify it, return it.
 
-    ``url`` overrides the registry URL (mirrors, tests). An existing verified file is kept.
+    ``url`` overrides the registry URL (mirrors, tests). An existing verified file is kept; a
+    damaged one is replaced.
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(destination) + ".lock"):
         if destination.is_file():
-            verify(entry, destination)
-            return destination
+            try:
+                verify(entry, destination)
+                return destination
+            except ChecksumMismatch:
+                destination.unlink()  # damaged: never keep it, download it again
         partial = destination.with_name(destination.name + ".part")
         _download(url or entry.url, partial, entry, progress, timeout)
         try:
             verify(entry, partial)
-        except ChecksumMismatch:
+        except ChecksumMismatch as err:
             partial.unlink()
-            raise
+            raise ChecksumMismatch(f"the download of {entry.name} from {url or entry.url} was "
+                                   f"damaged ({err}); it was deleted, run the same command to "
+                                   "download it again") from err
         partial.replace(destination)
     return destination
 

@@ -116,10 +116,16 @@ def test_face_layers_are_kept_sorted() -> None:
     assert Options.from_dict({"face_layers": [5, 0, 3]}).face_layers == (0, 3, 5)
 
 
-@pytest.mark.parametrize("colour", [[0, 0], [0, 0, 256], [0, -1, 0], [0, 0, True], "white"])
+@pytest.mark.parametrize("colour", [[0, 0], [0, 0, 256], [0, -1, 0], [0, 0, True], "white",
+                                    [0, 0, 0.5]])
 def test_bad_background_colour_is_rejected(colour: object) -> None:
     with pytest.raises(OptionsError, match="^background_colour: "):
         Options.from_dict({"background_colour": colour})
+
+
+def test_whole_float_colour_components_become_ints() -> None:
+    colour = Options.from_dict({"background_colour": [255.0, 0, 10.0]}).background_colour
+    assert colour == (255, 0, 10) and all(type(c) is int for c in colour)
 
 
 def test_to_dict_survives_json_and_from_dict_rebuilds_an_equal_object() -> None:

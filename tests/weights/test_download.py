@@ -201,13 +201,13 @@ def test_existing_verified_file_is_kept_without_a_request(
     assert server.requests == []
 
 
-def test_existing_damaged_file_is_reported_not_trusted(
+def test_existing_damaged_file_is_replaced_by_a_fresh_download(
         tmp_path: Path, server: CheckpointServer, entry: WeightsSpec, payload: bytes) -> None:
     destination = tmp_path / FILENAME
     destination.write_bytes(payload[:-1] + bytes([payload[-1] ^ 1]))
-    with pytest.raises(ChecksumMismatch, match="delete it and fetch again"):
-        fetch(entry, destination, progress=False)
-    assert server.requests == []
+    fetch(entry, destination, progress=False)
+    assert server.requests == [("/" + FILENAME, None)]
+    assert destination.read_bytes() == payload
 
 
 def test_two_fetches_at_once_download_once(tmp_path: Path, server: CheckpointServer,
