@@ -1,0 +1,188 @@
+"""What the face terms buy and cost: face terms off, the paper's defaults, and a stronger setting.
+
+For each photo (four portraits and a group) and setting, one stylization with Starry Night,
+then, on the output: the style and content losses (the engine's own terms, recomputed on the
+final image at the end scale), the FaceMesh landmark drift from the result's metadata, and
+dlib's 68-point landmark error and identity distance (an independent judge). The cost of the
+face terms is the difference in ms per iteration at the last scale, and the time of one
+forward+backward of the face terms alone. Run ``python bench/faces.py [--quick]``.
+
+VGG-19 and FaceNet are seeded random here (their checkpoints cannot be fetched on this
+machine): the losses and the faces' fate say what the terms do to the optimisation, not how the
+art looks with real weights. MTCNN, FaceMesh and dlib are real.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from backend.engine import Result, stylize  # noqa: E402
+from backend.engine.faces import FaceGuide  # noqa: E402
+from backend.engine.images import prepare  # noqa: E402
+from backend.engine.losses import CONTENT_LAYERS, StyleObjective  # noqa: E402
+from backend.engine.schedule import size_to_fit  # noqa: E402
+from backend.engine.stylize import style_targets  # noqa: E402
+from backend.models.bundle import ModelBundle  # noqa: E402
+from backend.weights import RandomWeightsWarning, WeightsConfig  # noqa: E402
+from bench.report import append_section, write_json  # noqa: E402
+from shared.options import Options  # noqa: E402
+from tests.dlib_judge import identity_distance, judge_face, landmark_error  # noqa: E402
+from tests.photos import photo  # noqa: E402
+
+SETTINGS = {"off": (0.0, 0.0), "paper defaults": (0.015, 0.0), "strong": (0.25, 0.015)}
+# messi5.jpg is cropped round the player so his face is ~27 px at 256 px, above MTCNN's 20 px.
+PHOTOS = {"astronaut": None, "portrait_a": None, "portrait_b": None,
+          "messi": (120, 20, 392, 190), "group": None}
+FULL = {"min_scale": 128, "end_scale": 256, "initial_iterations": 30, "iterations": 10}
+QUICK = {"min_scale": 128, "end_scale": 128, "initial_iterations": 30, "iterations": 30}
+# Short runs need a larger step than Crowson's 0.02 for the style to reach the face at all.
+STEP_SIZE = 0.05
+TERM_TIMINGS = 5
+
+
+def content_photo(name: str) -> Image.Image:
+    image = photo(name)
+    return image.crop(PHOTOS[name]) if PHOTOS[name] else image
+
+
+def as_tensor(pixels: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(pixels[..., :3])).permute(2, 0, 1)[None]
+
+
+def final_losses(result: Result, content: Image.Image, style: Image.Image, options: Options,
+                 models: ModelBundle) -> dict[str, float]:
+    """The engine's content and style terms for the output image, at the end scale."""
+    model = models.vgg(options.pooling)
+    h, w = result.pixels.shape[:2]
+    with torch.no_grad():
+        targets = {layer: model(prepare(content).tensor((w, h)), layers=list(CONTENT_LAYERS))
+                   [layer] for layer in CONTENT_LAYERS}
+        grams = style_targets(model, [prepare(style)], [1.0], options.end_scale, options,
+                              models.device)
+        objective = StyleObjective(targets, grams, options.content_weight, options.tv_weight)
+        terms = objective(model(as_tensor(result.pixels)))
+    return {"style": float(terms["style"]), "content": float(terms["content"])}
+
+
+def judged(result: Result, content: Image.Image, models: ModelBundle) -> dict[str, float]:
+    """dlib's mean 68-point error and identity distance over the content's faces."""
+    h, w = result.pixels.shape[:2]
+    reference_pixels = np.asarray(content.resize((w, h), Image.LANCZOS))
+    boxes = models.face_detector().detect(reference_pixels).boxes
+    errors, distances = [], []
+    for box in boxes:
+        reference = judge_face(reference_pixels, tuple(box))
+        other = judge_face(result.pixels, tuple(box))
+        errors.append(landmark_error(reference, other))
+        distances.append(identity_distance(reference, other))
+    if not errors:
+        return {"dlib_nme": float("nan"), "dlib_identity": float("nan"), "dlib_faces": 0}
+    return {"dlib_nme": statistics.fmean(errors), "dlib_identity": statistics.fmean(distances),
+            "dlib_faces": len(errors)}
+
+
+def face_term_ms(content: Image.Image, options: Options, models: ModelBundle) -> float:
+    """Median ms of one forward+backward of the face terms alone at the end scale."""
+    size = size_to_fit(content.size, options.end_scale, scale_up=True)
+    image = prepare(content).tensor(size).to(models.device)
+    terms = FaceGuide(content.size, options, models).for_scale(image)
+    if terms is None:
+        return 0.0
+    times = []
+    for _ in range(TERM_TIMINGS + 1):
+        x = image.clone().add_(0.05).clamp_(0, 1).requires_grad_()
+        start = time.perf_counter()
+        sum(terms(x).values()).backward()
+        times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times[1:])
+
+
+def bench_one(name: str, setting: str, schedule: dict, style: Image.Image,
+              models: ModelBundle) -> dict:
+    face_weight, mesh_weight = SETTINGS[setting]
+    options = Options(**schedule, step_size=STEP_SIZE, face_weight=face_weight,
+                      mesh_weight=mesh_weight)
+    content = content_photo(name)
+    result = stylize(content, [style], options=options, models=models)
+    fidelity = result.metadata["faces"]["fidelity"]
+    last_scale_s = result.metadata["timings"]["scales_s"][-1]
+    last_iterations = options.iterations if len(result.metadata["scales"]) > 1 \
+        else options.initial_iterations
+    row = {"photo": name, "setting": setting, "face_weight": face_weight,
+           "mesh_weight": mesh_weight, "size": result.metadata["size"],
+           "faces": len(fidelity),
+           "mesh_drift_iod": statistics.fmean(f["mean_drift_iod"] for f in fidelity)
+           if fidelity else float("nan"),
+           "ms_per_iteration": 1000 * last_scale_s / last_iterations,
+           "face_terms_ms": face_term_ms(content, options, models) if options.faces_enabled
+           else 0.0,
+           **final_losses(result, content, style, options, models),
+           **judged(result, content, models)}
+    print(f"{name:11s} {setting:15s} drift {row['mesh_drift_iod']:.4f} nme "
+          f"{row['dlib_nme']:.4f} id {row['dlib_identity']:.3f} "
+          f"{row['ms_per_iteration']:.0f} ms/it", flush=True)
+    return row
+
+
+def table(rows: list[dict]) -> list[str]:
+    lines = ["| photo | setting (face, mesh) | faces | style loss | content loss | FaceMesh "
+             "drift (IOD) | dlib 68-pt NME | dlib identity dist. | ms / it | face terms "
+             "fwd+bwd ms |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(
+            f"| {r['photo']} | {r['setting']} ({r['face_weight']:g}, {r['mesh_weight']:g}) | "
+            f"{r['faces']} | {r['style']:.4f} | {r['content']:.4f} | "
+            f"{r['mesh_drift_iod']:.4f} | {r['dlib_nme']:.4f} | {r['dlib_identity']:.3f} | "
+            f"{r['ms_per_iteration']:.0f} | {r['face_terms_ms']:.0f} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="one 128 px scale of 30 iterations instead of 128-256 px")
+    parser.add_argument("--photos", nargs="+", choices=list(PHOTOS), default=list(PHOTOS))
+    args = parser.parse_args()
+    schedule = QUICK if args.quick else FULL
+    models = ModelBundle("cpu", WeightsConfig(allow_random=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RandomWeightsWarning)
+        models.vgg()
+        models.facenet(Options().face_layers)
+    style = photo("starry_night")
+    started = time.perf_counter()
+    rows = [bench_one(name, setting, schedule, style, models)
+            for name in args.photos for setting in SETTINGS]
+    weights = {**models.weights_used, "dlib": "dlib-bin + face-recognition-models"}
+    real = sorted(k for k, v in weights.items() if v != "seeded random")
+    random = sorted(k for k, v in weights.items() if v == "seeded random")
+    settings = (f"Style Starry Night; scales {schedule['min_scale']}-{schedule['end_scale']} px, "
+                f"{schedule['initial_iterations']}+{schedule['iterations']} iterations, step "
+                f"{STEP_SIZE}, face crops with feather 0.15. Real weights: {', '.join(real)}; "
+                f"SEEDED RANDOM weights: {', '.join(random)}. Losses are the engine's weighted "
+                "terms on the output; drift and NME are in inter-ocular distances (lower is "
+                "closer to the content), identity distance is dlib's (same person below 0.6); "
+                f"{time.perf_counter() - started:.0f} s in all, load average "
+                f"{os.getloadavg()[1]:.1f} (shared machine: ms/it is noisy)"
+                + (" (--quick)" if args.quick else ""))
+    write_json("faces" + ("-quick" if args.quick else ""),
+               {"schedule": schedule, "step_size": STEP_SIZE, "weights": weights,
+                "load_average": os.getloadavg()[1], "rows": rows})
+    append_section("Faces" + (" (quick)" if args.quick else ""), settings, table(rows))
+
+
+if __name__ == "__main__":
+    main()
