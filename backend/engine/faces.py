@@ -65,6 +65,10 @@ def _rounded(values: Any) -> list[float]:
     return [round(float(v), 2) for v in values]
 
 
+def _as_boxes(crops: list[tuple[float, float, float, float]]) -> torch.Tensor:
+    return torch.tensor(crops, dtype=torch.float32).reshape(-1, 4)
+
+
 class FaceLocator:
     """Face crop boxes for each scale of one content image, cached per scale.
 
@@ -98,41 +102,37 @@ class FaceLocator:
 
     def _given_boxes(self, size: tuple[int, int]) -> ScaleFaces:
         sx, sy = size[0] / self.content_size[0], size[1] / self.content_size[1]
-        faces = ScaleFaces(size, torch.zeros(0, 4))
-        crops = []
+        crops, found, skipped = [], [], []
         for x0, y0, x1, y1 in self.options.face_boxes:
             box = (x0 * sx, y0 * sy, x1 * sx, y1 * sy)
             crop = padded_box(box, self.options.face_padding, self.options.square_faces, size)
             if crop[2] - crop[0] < 1 or crop[3] - crop[1] < 1:
-                faces.skipped.append({"box": _rounded(box), "reason": "outside the image"})
+                skipped.append({"box": _rounded(box), "reason": "outside the image"})
                 continue
             crops.append(crop)
-            faces.found.append({"box": _rounded(box), "crop": _rounded(crop)})
-        faces.crops = torch.tensor(crops, dtype=torch.float32).reshape(-1, 4)
-        return faces
+            found.append({"box": _rounded(box), "crop": _rounded(crop)})
+        return ScaleFaces(size, _as_boxes(crops), found, skipped)
 
     def _detected_boxes(self, content: torch.Tensor) -> ScaleFaces:
         h, w = content.shape[2:]
         options = self.options
         detections = self.detector.detect(content, min_size=options.min_face_size)
-        faces = ScaleFaces((w, h), torch.zeros(0, 4))
-        crops = []
+        crops, found, skipped = [], [], []
         for box, probability in zip(detections.boxes, detections.probabilities, strict=True):
             described = {"box": _rounded(box), "probability": round(float(probability), 4)}
             short_side = min(box[2] - box[0], box[3] - box[1])
             if probability < options.face_threshold:
-                faces.skipped.append({**described, "reason": f"confidence below "
-                                      f"face_threshold {options.face_threshold:g}"})
+                skipped.append({**described, "reason": f"confidence below face_threshold "
+                                f"{options.face_threshold:g}"})
             elif short_side < options.min_face_size:
-                faces.skipped.append({**described, "reason": f"smaller than min_face_size "
-                                      f"{options.min_face_size} px"})
+                skipped.append({**described, "reason": f"smaller than min_face_size "
+                                f"{options.min_face_size} px"})
             else:
                 crop = padded_box(tuple(box), options.face_padding, options.square_faces,
                                   (w, h))
                 crops.append(crop)
-                faces.found.append({**described, "crop": _rounded(crop)})
-        faces.crops = torch.tensor(crops, dtype=torch.float32).reshape(-1, 4)
-        return faces
+                found.append({**described, "crop": _rounded(crop)})
+        return ScaleFaces((w, h), _as_boxes(crops), found, skipped)
 
     def metadata(self) -> list[dict[str, Any]]:
         """What was found at each scale so far, smallest first."""
