@@ -3,6 +3,7 @@ shutdown, and who may shut the server down."""
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -39,24 +40,32 @@ def save(image, path):
     return str(path)
 
 
-def test_a_killed_clients_job_is_cancelled_and_the_server_serves_on(server, client, content,
-                                                                     style, tmp_path):
+@pytest.mark.parametrize("signal_number", [signal.SIGKILL, signal.SIGSTOP],
+                         ids=["killed", "frozen"])
+def test_a_vanished_clients_job_is_cancelled_and_the_server_serves_on(server, client, content,
+                                                                      style, tmp_path,
+                                                                      signal_number):
+    """Killed: its connection closes at once. Frozen: ZMTP heartbeats go unanswered and the
+    server drops the connection after 3 s. Either way its job ends within the lease."""
     orphan = subprocess.Popen(
         [sys.executable, "-c", ORPHAN_CLIENT, server.endpoint, save(content, tmp_path / "c"),
          save(style, tmp_path / "s"), json.dumps(ENDLESS)],
         stdout=subprocess.PIPE, text=True, env=child_env(), cwd=ROOT)
     orphan_job = orphan.stdout.readline().strip()
     assert orphan.stdout.readline().strip() == "progress"
-    orphan.kill()
-    orphan.wait()
-    killed_at = time.monotonic()
-    # Queued behind the orphan's endless job: it can only start once that job is cancelled.
-    job = client.submit(content, [style], options=TINY)
-    next(event for event in job.events() if event["kind"] == "started")
-    assert time.monotonic() - killed_at < LEASE_LIMIT_S
-    job.result()
-    with pytest.raises(JobCancelled, match="client disconnected"):
-        client.fetch_result(orphan_job)
+    orphan.send_signal(signal_number)
+    gone_at = time.monotonic()
+    try:
+        # Queued behind the orphan's endless job: it can only start once that job is cancelled.
+        job = client.submit(content, [style], options=TINY)
+        next(event for event in job.events() if event["kind"] == "started")
+        assert time.monotonic() - gone_at < LEASE_LIMIT_S
+        job.result()
+        with pytest.raises(JobCancelled, match="client disconnected"):
+            client.fetch_result(orphan_job)
+    finally:
+        orphan.kill()
+        orphan.wait()
 
 
 def test_a_killed_server_is_reported_to_a_waiting_client(start_server, content, style):

@@ -1,12 +1,15 @@
 """The client without a server: timeouts, local validation and key handling.
 (Everything with a server is in tests/server/.)"""
 
+import json
 import socket
+import threading
 
 import pytest
+import zmq
 import zmq.auth
 
-from shared.client import BackendError, BackendUnavailable, Client, ImageData
+from shared.client import BackendError, BackendUnavailable, Client, ImageData, ProtocolMismatch
 from shared.protocol import DEFAULT_ENDPOINT
 
 
@@ -66,3 +69,41 @@ def test_curve_needs_both_key_files(tmp_path):
         Client(server_public_key=public, client_secret_key_file=public)
     with pytest.raises(BackendError, match="cannot read"):
         Client(server_public_key=public, client_secret_key_file=tmp_path / "missing")
+
+
+@pytest.fixture
+def other_version_server(request):
+    """A real ROUTER socket answering every request as a server of another protocol version
+    would (``request.param`` is its reply)."""
+    context = zmq.Context()
+    router = context.socket(zmq.ROUTER)
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    stop = threading.Event()
+
+    def answer() -> None:
+        while not stop.is_set():
+            if router.poll(50):
+                identity, header = router.recv_multipart()[:2]
+                reply = {**request.param, "request_id": json.loads(header)["request_id"]}
+                router.send_multipart([identity, json.dumps(reply).encode()])
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    yield f"tcp://127.0.0.1:{port}"
+    stop.set()
+    thread.join()
+    context.destroy(linger=0)
+
+
+@pytest.mark.parametrize("other_version_server", [
+    {"protocol": 2, "kind": "health", "package_version": "9.0.0"},
+    {"protocol": 2, "kind": "error", "code": "protocol_version",
+     "message": "this server speaks protocol 2, the client sent 1"},
+], indirect=True, ids=["answers health", "refuses the request"])
+def test_a_server_of_another_protocol_version_is_a_mismatch(other_version_server):
+    with Client(other_version_server, timeout=5.0) as client:
+        with pytest.raises(ProtocolMismatch, match="protocol 2") as caught:
+            client.health()
+        assert caught.value.code == "protocol_version"
+        with pytest.raises(ProtocolMismatch):
+            client.submit(pixels(), [pixels()])
