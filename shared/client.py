@@ -24,11 +24,18 @@ from pathlib import Path
 from typing import Any
 
 import zmq
-import zmq.auth
 from zmq.utils.monitor import recv_monitor_message
 
 from shared import __version__
 from shared.backend_launcher import LaunchedBackend, LaunchError, start_backend
+from shared.curve import load_curve_keys
+from shared.errors import (
+    BackendError,
+    BackendUnavailable,
+    JobCancelled,
+    ProtocolMismatch,
+    error_from,
+)
 from shared.framing import ImageData
 from shared.options import Options, OptionsError
 from shared.protocol import (
@@ -50,68 +57,6 @@ START_POLL_S = 1.0
 ENVELOPE_BYTES = 64 * 1024  # room for the JSON header beside the pixels
 HANDSHAKE_FAILURES = (zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
                       | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-
-
-class BackendError(Exception):
-    """The backend refused a request or a job failed. ``code`` is one of the protocol's error
-    codes (docs/protocol.md) or ``unavailable``; ``message`` says what to do."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class BackendUnavailable(BackendError):
-    """No backend answered, or it stopped answering."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("unavailable", message)
-
-
-class ProtocolMismatch(BackendError):
-    """The backend speaks another protocol version."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("protocol_version", message)
-
-
-class JobCancelled(BackendError):
-    """The job was cancelled (by a client, or because the server is stopping)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("cancelled", message)
-
-
-def _error_from(message: dict[str, Any]) -> BackendError:
-    code, text = str(message.get("code", "internal_error")), str(message.get("message", ""))
-    if code == "protocol_version":
-        return ProtocolMismatch(text)
-    return BackendError(code, text)
-
-
-def _curve_keys(server_public_key: str | bytes | Path | None,
-                client_secret_key_file: str | Path | None) -> tuple[bytes, bytes, bytes] | None:
-    """``(server public, client public, client secret)`` from key files made by
-    ``portrait-stylize keys generate``; the server key may also be given as its Z85 text."""
-    if server_public_key is None and client_secret_key_file is None:
-        return None
-    if server_public_key is None or client_secret_key_file is None:
-        raise BackendError("bad_keys", "CurveZMQ needs both the server's public key "
-                           "(server.key) and this client's secret key file (client.key_secret)")
-    try:
-        if isinstance(server_public_key, (str, bytes)) and len(server_public_key) == 40:
-            server_public = (server_public_key.encode() if isinstance(server_public_key, str)
-                             else server_public_key)
-        else:
-            server_public, _ = zmq.auth.load_certificate(server_public_key)
-        client_public, client_secret = zmq.auth.load_certificate(client_secret_key_file)
-    except (OSError, ValueError) as err:
-        raise BackendError("bad_keys", f"cannot read the CurveZMQ keys: {err}") from err
-    if client_secret is None:
-        raise BackendError("bad_keys", f"{client_secret_key_file} holds no secret key: pass the "
-                           "client.key_secret file")
-    return server_public, client_public, client_secret
 
 
 class Job:
@@ -149,7 +94,7 @@ class Job:
                 self._failure = JobCancelled(str(event.get("message", "the job was cancelled")))
                 continue
             elif kind == "error":
-                self._failure = _error_from(event)
+                self._failure = error_from(event)
                 continue
             yield event
 
@@ -188,7 +133,7 @@ class Client:
         self.heartbeat_timeout = heartbeat_timeout
         self.log_path: Path | None = None
         self.launched: LaunchedBackend | None = None  # the backend ensure_running started
-        self._curve = _curve_keys(server_public_key, client_secret_key_file)
+        self._curve = load_curve_keys(server_public_key, client_secret_key_file)
         self._context = zmq.Context()
         self._socket: zmq.Socket | None = None
         self._monitor: zmq.Socket | None = None
@@ -294,7 +239,7 @@ class Client:
             if message.get("request_id") != request_id:
                 self._dispatch(message)
             elif message["kind"] == "error":
-                raise _error_from(message)
+                raise error_from(message)
             else:
                 return message
 
