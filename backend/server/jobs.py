@@ -97,16 +97,16 @@ class JobQueue:
 
 @dataclass
 class FinishedJob:
-    """A job's terminal message as sent: its header and frames (``frames`` emptied once
-    the image is evicted)."""
+    """A job's terminal message as sent: its header and frames (bytes-like; emptied once the
+    image is evicted)."""
 
     state: str
     header: dict[str, Any]
-    frames: list[bytes]
+    frames: list[Any]
 
     @property
     def nbytes(self) -> int:
-        return sum(len(frame) for frame in self.frames)
+        return sum(memoryview(frame).nbytes for frame in self.frames)
 
 
 class FinishedJobs:

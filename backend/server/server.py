@@ -119,30 +119,16 @@ class Server:
             raise
         self._router = router
         inbox = self._context.socket(zmq.PULL)
-        inbox.bind(WORKER_EVENTS)
-        self._worker.start()
-        # Requests wait in the socket while the models load: a health reply means ready.
-        while not self._worker.ready.wait(POLL_MS / 1000) and self._stop_reason is None:
-            pass
-        poller = zmq.Poller()
-        poller.register(router, zmq.POLLIN)
-        poller.register(inbox, zmq.POLLIN)
-        log.info("serving protocol %d on %s (device %s%s)", PROTOCOL_VERSION,
-                 self.config.endpoint, self._worker.models.device,
-                 ", CurveZMQ" if self.config.keys else "")
-        next_heartbeat = time.monotonic() + HEARTBEAT_INTERVAL_S
         try:
-            while not self._finished_stopping():
-                ready = dict(poller.poll(POLL_MS))
-                if router in ready:
-                    self._receive(router.recv_multipart(copy=False))
-                if inbox in ready:
-                    self._from_worker(inbox.recv_multipart(copy=False))
-                if time.monotonic() >= next_heartbeat:
-                    self._heartbeat()
-                    next_heartbeat = time.monotonic() + HEARTBEAT_INTERVAL_S
-                if self._stop_reason is not None:
-                    self._wind_down()
+            inbox.bind(WORKER_EVENTS)
+            self._worker.start()
+            # Requests wait in the socket while the models load: a health reply means ready.
+            while not self._worker.ready.wait(POLL_MS / 1000) and self._stop_reason is None:
+                pass
+            log.info("serving protocol %d on %s (device %s%s)", PROTOCOL_VERSION,
+                     self.config.endpoint, self._worker.models.device,
+                     ", CurveZMQ" if self.config.keys else "")
+            self._loop(router, inbox)
         finally:
             inbox.close(linger=0)
             router.close()
@@ -151,6 +137,23 @@ class Server:
             if not self._worker.is_alive():  # term() would wait for a stuck worker's socket
                 self._context.term()
             log.info("stopped (%s)", self._stop_reason)
+
+    def _loop(self, router: zmq.Socket, inbox: zmq.Socket) -> None:
+        poller = zmq.Poller()
+        poller.register(router, zmq.POLLIN)
+        poller.register(inbox, zmq.POLLIN)
+        next_heartbeat = time.monotonic() + HEARTBEAT_INTERVAL_S
+        while not self._finished_stopping():
+            ready = dict(poller.poll(POLL_MS))
+            if router in ready:
+                self._receive(router.recv_multipart(copy=False))
+            if inbox in ready:
+                self._from_worker(inbox.recv_multipart(copy=False))
+            if time.monotonic() >= next_heartbeat:
+                self._heartbeat()
+                next_heartbeat = time.monotonic() + HEARTBEAT_INTERVAL_S
+            if self._stop_reason is not None:
+                self._wind_down()
 
     def _finished_stopping(self) -> bool:
         if self._stop_reason is None:
@@ -165,8 +168,9 @@ class Server:
     def _wind_down(self) -> None:
         for job in self._queue.drain():
             self._cancel_waiting(job, "shutting_down")
-        if self._running is not None:
-            self._running.request_cancel("shutting_down")
+        # What is left is running, or taken by the worker before its "started" arrived.
+        for job in self._active.values():
+            job.request_cancel("shutting_down")
         self._queue.close()
 
     # ---- sending ----
@@ -325,7 +329,7 @@ class Server:
             self._send(job.client, encode(header))
         self._announce_positions()
 
-    def _finish(self, job: Job, state: str, header: dict[str, Any], frames: list[bytes]) -> None:
+    def _finish(self, job: Job, state: str, header: dict[str, Any], frames: list[Any]) -> None:
         job.state = state
         self._active.pop(job.id, None)
         if self._running is job:
@@ -343,8 +347,8 @@ class Server:
         elif kind in TERMINAL_KINDS:
             state = {"done": "done", "cancelled": "cancelled", "error": "failed"}[kind]
             log.info("job %s %s", job_id, state)
-            self._finish(job, state, json.loads(message[0].bytes),
-                         [frame.bytes for frame in message[1:]])
+            # The image frame is kept as it came (no copy): ZeroMQ frames can be sent again.
+            self._finish(job, state, json.loads(message[0].bytes), list(message[1:]))
         self._send(job.client, message)
         if kind in TERMINAL_KINDS:
             self._announce_positions()
