@@ -43,6 +43,9 @@ from shared.protocol import (
     ENDPOINT_ENV,
     MAX_STYLES,
     PROTOCOL_VERSION,
+    SILENCE_LIMIT_S,
+    TRANSPORT_HEARTBEAT_IVL_MS,
+    TRANSPORT_HEARTBEAT_TIMEOUT_MS,
     ProtocolError,
     decode_message,
     encode,
@@ -51,8 +54,6 @@ from shared.protocol import (
 __all__ = ["BackendError", "BackendUnavailable", "Client", "ImageData", "Job", "JobCancelled",
            "ProtocolMismatch"]
 
-HEARTBEAT_IVL_MS = 1000
-HEARTBEAT_TIMEOUT_MS = 3000
 START_POLL_S = 1.0
 ENVELOPE_BYTES = 64 * 1024  # room for the JSON header beside the pixels
 HANDSHAKE_FAILURES = (zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
@@ -127,7 +128,7 @@ class Client:
     def __init__(self, endpoint: str | None = None, timeout: float = 10.0,
                  server_public_key: str | bytes | Path | None = None,
                  client_secret_key_file: str | Path | None = None,
-                 heartbeat_timeout: float = 6.0) -> None:
+                 heartbeat_timeout: float = SILENCE_LIMIT_S) -> None:
         self.endpoint = endpoint or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT
         self.timeout = timeout
         self.heartbeat_timeout = heartbeat_timeout
@@ -148,8 +149,8 @@ class Client:
             sock = self._context.socket(zmq.DEALER)
             sock.linger = 0
             sock.rcvhwm = 0  # the server throttles events; never drop a result the app reads late
-            sock.heartbeat_ivl = HEARTBEAT_IVL_MS
-            sock.heartbeat_timeout = HEARTBEAT_TIMEOUT_MS
+            sock.heartbeat_ivl = TRANSPORT_HEARTBEAT_IVL_MS
+            sock.heartbeat_timeout = TRANSPORT_HEARTBEAT_TIMEOUT_MS
             if self._curve is not None:
                 sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = self._curve
             self._monitor = sock.get_monitor_socket(HANDSHAKE_FAILURES)

@@ -21,6 +21,10 @@ DEFAULT_PORT = 5557
 DEFAULT_ENDPOINT = f"tcp://127.0.0.1:{DEFAULT_PORT}"
 ENDPOINT_ENV = "PORTRAIT_STYLIZATION_ENDPOINT"
 HEARTBEAT_INTERVAL_S = 1.0  # the server's heartbeat to clients with queued or running jobs
+SILENCE_LIMIT_S = 6.0  # a client with jobs that hears nothing this long declares the server gone
+# ZMTP heartbeats (socket options, both sides): a peer that stops answering is dropped.
+TRANSPORT_HEARTBEAT_IVL_MS = 1000
+TRANSPORT_HEARTBEAT_TIMEOUT_MS = 3000
 MAX_HEADER_BYTES = 1 << 20
 MAX_STYLES = 8
 MAX_ID_LENGTH = 64

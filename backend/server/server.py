@@ -30,6 +30,8 @@ from shared.protocol import (
     DEFAULT_ENDPOINT,
     HEARTBEAT_INTERVAL_S,
     PROTOCOL_VERSION,
+    TRANSPORT_HEARTBEAT_IVL_MS,
+    TRANSPORT_HEARTBEAT_TIMEOUT_MS,
     Limits,
     ProtocolError,
     Request,
@@ -38,8 +40,6 @@ from shared.protocol import (
 )
 
 POLL_MS = 250
-TRANSPORT_HEARTBEAT_IVL_MS = 1000
-TRANSPORT_HEARTBEAT_TIMEOUT_MS = 3000
 STOP_GRACE_S = 30.0
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import pytest
 from backend.server.images import array_to_image_data
 from shared.client import BackendUnavailable, Client, ImageData
 from tests.photos import photo
-from tests.shared.messages import TEST_LIMITS
+from tests.shared.messages import TEST_LIMITS, free_endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 # One scale of 32 px and one iteration: every kind of event, cheap on two cores.
@@ -24,12 +23,6 @@ TINY = {"min_scale": 32, "end_scale": 32, "initial_iterations": 1, "iterations":
 # A job that runs until it is cancelled.
 ENDLESS = {**TINY, "initial_iterations": 100_000}
 START_TIMEOUT_S = 120
-
-
-def free_endpoint() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
 
 
 class ServerProcess:

@@ -5,7 +5,8 @@ import pytest
 from backend.cli.main import main
 from backend.server.security import KeyFiles, generate_keys
 from shared.client import BackendUnavailable, Client
-from tests.server.conftest import TINY, ServerProcess, free_endpoint
+from tests.server.conftest import TINY, ServerProcess
+from tests.shared.messages import free_endpoint
 
 
 @pytest.fixture(scope="module")

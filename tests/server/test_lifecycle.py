@@ -17,7 +17,8 @@ from backend.models.bundle import ModelBundle
 from backend.server.server import Server, ServerConfig
 from backend.weights import WeightsConfig
 from shared.client import BackendError, BackendUnavailable, Client, JobCancelled
-from tests.server.conftest import ENDLESS, ROOT, TINY, child_env, free_endpoint
+from tests.server.conftest import ENDLESS, ROOT, TINY, child_env
+from tests.shared.messages import free_endpoint
 
 LEASE_LIMIT_S = 10.0  # the promise: a vanished client's job ends, a vanished server is noticed
 

@@ -6,7 +6,7 @@ from PIL import Image
 
 from backend.cli.main import main
 from tests.photos import photo
-from tests.server.conftest import free_endpoint
+from tests.shared.messages import free_endpoint
 
 TINY_FLAGS = ["--min-scale", "32", "--end-scale", "32", "--initial-iterations", "1",
               "--iterations", "1", "--face-weight", "0", "--mesh-weight", "0"]

@@ -1,8 +1,17 @@
-"""Well-formed protocol messages for tests (the server tests send them over real sockets)."""
+"""Well-formed protocol messages for tests (the server tests send them over real sockets), and
+free loopback endpoints to serve them on."""
 
 import json
+import socket
 
 from shared.protocol import PROTOCOL_VERSION
+
+
+def free_endpoint() -> str:
+    """A loopback endpoint on a port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
 
 
 def header(op: str, **fields) -> bytes:

@@ -2,7 +2,6 @@
 (Everything with a server is in tests/server/.)"""
 
 import json
-import socket
 import threading
 
 import pytest
@@ -11,12 +10,7 @@ import zmq.auth
 
 from shared.client import BackendError, BackendUnavailable, Client, ImageData, ProtocolMismatch
 from shared.protocol import DEFAULT_ENDPOINT
-
-
-def unused_endpoint() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+from tests.shared.messages import free_endpoint
 
 
 def pixels(width=8, height=8, channels=3):
@@ -33,7 +27,7 @@ def test_the_endpoint_comes_from_the_environment_then_the_default(monkeypatch):
 
 
 def test_no_server_is_reported_after_the_timeout_with_what_to_do():
-    endpoint = unused_endpoint()
+    endpoint = free_endpoint()
     with Client(endpoint, timeout=0.3) as client, pytest.raises(BackendUnavailable) as caught:
         client.health()
     assert endpoint in caught.value.message
@@ -50,13 +44,13 @@ def test_no_server_is_reported_after_the_timeout_with_what_to_do():
 ])
 def test_submissions_the_server_would_refuse_fail_before_sending(styles, weights, options,
                                                                  code):
-    with Client(unused_endpoint(), timeout=0.3) as client, pytest.raises(BackendError) as caught:
+    with Client(free_endpoint(), timeout=0.3) as client, pytest.raises(BackendError) as caught:
         client.submit(pixels(), styles, weights, options)
     assert caught.value.code == code
 
 
 def test_content_must_be_image_data():
-    with Client(unused_endpoint(), timeout=0.3) as client, pytest.raises(TypeError):
+    with Client(free_endpoint(), timeout=0.3) as client, pytest.raises(TypeError):
         client.submit(b"pixels", [pixels()])
 
 
