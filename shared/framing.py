@@ -18,6 +18,12 @@ DESCRIPTOR_FIELDS = ("width", "height", "channels", "dtype")
 MAX_SIDE = 65536
 
 
+def brief(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages about untrusted input."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 class FramingError(ValueError):
     """An image descriptor or its pixel frame is not acceptable."""
 
@@ -28,7 +34,7 @@ class ImageTooLarge(FramingError):
 
 def _whole(name: str, value: Any, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FramingError(f"image {name} must be a whole number, got {value!r}")
+        raise FramingError(f"image {name} must be a whole number, got {brief(value)}")
     if not low <= value <= high:
         raise FramingError(f"image {name} must be within {low}..{high}, got {value}")
     return value
@@ -56,7 +62,7 @@ def check_descriptor(descriptor: Any, max_pixels: int | None = None) -> tuple[in
     dtype = descriptor["dtype"]
     if not isinstance(dtype, str) or dtype not in BYTES_PER_SAMPLE:
         raise FramingError(f"image dtype must be one of {', '.join(BYTES_PER_SAMPLE)}, "
-                           f"got {dtype!r}")
+                           f"got {brief(dtype)}")
     if max_pixels is not None and width * height > max_pixels:
         raise ImageTooLarge(f"the image is {width}x{height} = {width * height:,} pixels; this "
                             f"server accepts at most {max_pixels:,}: scale it down first")

@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from shared.framing import BYTES_PER_SAMPLE, FramingError, ImageData, ImageTooLarge, check_frame
+from shared.framing import (
+    BYTES_PER_SAMPLE,
+    FramingError,
+    ImageData,
+    ImageTooLarge,
+    brief,
+    check_frame,
+)
 from shared.options import Options, OptionsError
 
 PROTOCOL_VERSION = 1
@@ -181,7 +188,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise ValueError(f"the key {key!r} appears twice")
+            raise ValueError(f"the key {brief(key)} appears twice")
         result[key] = value
     return result
 
@@ -226,13 +233,13 @@ def _check_envelope(header: dict[str, Any], request_id: str | int | None) -> str
     version = header["protocol"]
     if isinstance(version, bool) or version != PROTOCOL_VERSION:
         raise ProtocolError("protocol_version", f"this server speaks protocol {PROTOCOL_VERSION}"
-                            f", the client sent {version!r}: update the client or the server so "
-                            "they match", request_id)
+                            f", the client sent {brief(version)}: update the client or the "
+                            "server so they match", request_id)
     if "op" not in header:
         raise ProtocolError("missing_field", "the header lacks \"op\"", request_id)
     op = header["op"]
     if not isinstance(op, str) or op not in OPERATIONS:
-        raise ProtocolError("unknown_operation", f"unknown operation {op!r}; known: "
+        raise ProtocolError("unknown_operation", f"unknown operation {brief(op)}; known: "
                             f"{', '.join(OPERATIONS)}", request_id)
     return op
 
