@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import zmq
@@ -90,7 +91,8 @@ class Worker(threading.Thread):
                                *encode({"kind": kind, "job_id": job.id, **header}, frames)],
                               copy=False)
 
-    def _progress_sender(self, outbox: zmq.Socket, job: Job) -> Any:
+    def _progress_sender(self, outbox: zmq.Socket,
+                         job: Job) -> Callable[[ProgressEvent], None]:
         last_sent = 0.0
 
         def on_progress(event: ProgressEvent) -> None:

@@ -29,13 +29,15 @@ class ServerProcess:
     """``python -m backend serve`` on CPU with seeded random weights, its output in a log."""
 
     def __init__(self, log_dir: Path, *args: str, endpoint: str | None = None,
-                 preexec_fn=None) -> None:
+                 preexec_fn=None, random_weights: bool = True,
+                 env: dict[str, str] | None = None) -> None:
         self.endpoint = endpoint or free_endpoint()
         self.log_path = log_dir / f"server-{self.endpoint.rsplit(':', 1)[1]}.log"
         self.command = [sys.executable, "-m", "backend", "serve", "--endpoint", self.endpoint,
-                        "--device", "cpu", "--allow-random-weights", *args]
+                        "--device", "cpu", *(["--allow-random-weights"] * random_weights),
+                        *args]
         # One torch thread: tiny jobs gain nothing from more, and the machine is shared.
-        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "OMP_NUM_THREADS": "1", **(env or {})}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT,
                                             stdin=subprocess.DEVNULL, cwd=ROOT, env=env,

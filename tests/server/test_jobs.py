@@ -132,3 +132,16 @@ def test_unknown_jobs_and_unfinished_results_are_refused(client, content, style)
         job.result()
     with pytest.raises(JobCancelled):
         client.fetch_result(job.id)
+
+
+def test_missing_weights_show_in_health_and_fail_each_job_with_the_fetch_command(
+        start_server, tmp_path, content, style):
+    server = start_server(random_weights=False,
+                          env={"PORTRAIT_STYLIZATION_WEIGHTS": str(tmp_path)})
+    health = server.wait_healthy()
+    assert "portrait-stylize weights fetch" in health["load_error"]
+    assert health["models_loaded"] == []
+    with server.client() as client, pytest.raises(BackendError) as caught:
+        client.submit(content, [style], options=TINY).result()
+    assert caught.value.code == "missing_weights"
+    assert "portrait-stylize weights fetch" in caught.value.message
