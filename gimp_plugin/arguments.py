@@ -54,6 +54,27 @@ def label_for(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
+# Taken by the buttons of GIMP's procedure dialogs (_OK, _Cancel, _Reset, _Help, _Load Saved
+# Settings, _Save Settings).
+DIALOG_BUTTON_MNEMONICS = frozenset("ochrls")
+
+
+def mnemonic_labels(labels: Sequence[str],
+                    taken: frozenset[str] = DIALOG_BUTTON_MNEMONICS) -> list[str]:
+    """``labels`` with GTK mnemonics: an underscore before the first letter of each that no
+    earlier label (nor a dialog button) uses; a label with no free letter gets none."""
+    used, marked = set(taken), []
+    for label in labels:
+        index = next((i for i, char in enumerate(label)
+                      if char.isalpha() and char.lower() not in used), None)
+        if index is None:
+            marked.append(label)
+            continue
+        used.add(label[index].lower())
+        marked.append(f"{label[:index]}_{label[index:]}")
+    return marked
+
+
 def _ints_text(values: Sequence[int]) -> str:
     return ",".join(str(v) for v in values)
 

@@ -14,9 +14,15 @@ import gi
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
-from gi.repository import Gimp, GimpUi, GObject  # noqa: E402
+gi.require_version("Gtk", "3.0")
+from gi.repository import Gimp, GimpUi, GObject, Gtk  # noqa: E402
 
-from gimp_plugin.arguments import MAIN_OPTIONS, PLUGIN_ARGUMENTS, ArgumentSpec  # noqa: E402
+from gimp_plugin.arguments import (  # noqa: E402
+    MAIN_OPTIONS,
+    PLUGIN_ARGUMENTS,
+    ArgumentSpec,
+    mnemonic_labels,
+)
 
 _FLAGS = GObject.ParamFlags.READWRITE
 
@@ -30,8 +36,11 @@ def _choice(spec: ArgumentSpec) -> Gimp.Choice:
 
 def register_arguments(procedure: Gimp.Procedure, specs: Sequence[ArgumentSpec]) -> None:
     """Declare ``specs`` on ``procedure`` (names, labels, help, ranges, defaults)."""
+    ordered = _dialog_order(specs)
+    labels = dict(zip([s.name for s in ordered], mnemonic_labels([s.label for s in ordered]),
+                      strict=True))
     for spec in specs:
-        common = (spec.name, spec.label, spec.blurb)
+        common = (spec.name, labels[spec.name], spec.blurb)
         if spec.kind == "int":
             procedure.add_int_argument(*common, int(spec.minimum), int(spec.maximum),
                                        int(spec.default), _FLAGS)
@@ -50,6 +59,12 @@ def register_arguments(procedure: Gimp.Procedure, specs: Sequence[ArgumentSpec])
             raise ValueError(f"argument {spec.name} has unknown kind {spec.kind!r}")
 
 
+def _dialog_order(specs: Sequence[ArgumentSpec]) -> list[ArgumentSpec]:
+    """The arguments as the dialog shows them, so the first ones get the first mnemonics."""
+    main = [s for s in specs if s.option is None or s.option in MAIN_OPTIONS]
+    return main + [s for s in specs if s not in main]
+
+
 def config_values(config: Gimp.ProcedureConfig, specs: Sequence[ArgumentSpec]) -> dict[str, Any]:
     """The current value of each non-layer argument, by argument name."""
     return {spec.name: config.get_property(spec.name) for spec in specs if spec.kind != "layer"}
@@ -61,6 +76,9 @@ def run_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
     GimpUi.init(procedure.get_name())
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config,
                                     title="Portrait Stylization")
+    for spec in specs:
+        if spec.kind == "string":  # one line each; GIMP's default is a multi-line text view
+            dialog.get_widget(spec.name, Gtk.Entry.__gtype__)
     main = [spec.name for spec in PLUGIN_ARGUMENTS]
     main += [spec.name for spec in specs if spec.option in MAIN_OPTIONS]
     groups: dict[str, list[str]] = {}

@@ -22,9 +22,11 @@ from filelock import FileLock
 CACHE = Path(os.environ.get("PORTRAIT_TEST_CACHE",
                             Path.home() / ".cache" / "portrait-stylization-tests"))
 SUITE = "trixie"
-PACKAGES = ("gimp", "python3-gi", "gir1.2-gimp-3.0")
+# GIMP with its Python, plus an X server and a key sender for the dialog tests (test tools
+# only; the plug-in needs neither).
+PACKAGES = ("gimp", "python3-gi", "gir1.2-gimp-3.0", "xvfb", "xdotool")
 # The cache key changes with the recipe, so an old root is never reused for a new one.
-RECIPE = f"{SUITE}:{','.join(PACKAGES)}:v1"
+RECIPE = f"{SUITE}:{','.join(PACKAGES)}:v2"
 KEY = hashlib.sha256(RECIPE.encode()).hexdigest()[:10]
 GIMP_CONSOLE = "gimp-console-3.0"
 

@@ -212,3 +212,57 @@ def plugin_processes(gimp: subprocess.Popen) -> list[int]:
             if b"portrait-stylization.py" in cmdline:
                 found.append(child)
     return found
+
+
+X_RACE_RETRIES = 20
+
+
+class XRaceError(RuntimeError):
+    """xdotool met a window that was destroyed while it looked (GTK makes short-lived ones)."""
+
+
+class VirtualDisplay:
+    """An X server (Xvfb) inside the root, so the plug-in's dialog can open, and key presses
+    sent to it (xdotool) as a user would type them."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        # -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
+        self.process = subprocess.Popen(
+            ["chroot", str(root), "Xvfb", "-displayfd", "1", "-screen", "0", "1024x768x24",
+             "-nolisten", "tcp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        number = self.process.stdout.readline().strip()
+        if not number.isdigit():
+            self.close()
+            raise RuntimeError("Xvfb did not start in the GIMP root")
+        self.display = f":{number}"
+
+    def _xdotool(self, *arguments: str, timeout: float = 120) -> str:
+        done = subprocess.run(["chroot", str(self.root), "env", f"DISPLAY={self.display}",
+                               "xdotool", *arguments], capture_output=True, text=True,
+                              timeout=timeout)
+        if "BadWindow" in done.stderr:
+            raise XRaceError(done.stderr)
+        if done.returncode != 0:
+            raise RuntimeError(f"xdotool {' '.join(arguments)} failed: {done.stderr}")
+        return done.stdout
+
+    def press(self, window_title: str, key: str) -> None:
+        """Wait for a visible window whose title contains ``window_title``, then press ``key``
+        in it."""
+        for _ in range(X_RACE_RETRIES):
+            try:
+                window = self._xdotool("search", "--sync", "--onlyvisible", "--name",
+                                       window_title).split()[0]
+                # Only the key press: GTK acts on it, and a release sent after the dialog has
+                # closed would fail on the vanished window.
+                self._xdotool("windowfocus", "--sync", window, "keydown", "--window", window,
+                              key)
+                return
+            except XRaceError:
+                continue  # a window vanished while xdotool looked at it; look again
+        raise RuntimeError(f"could not press {key} in a window named {window_title!r}")
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)

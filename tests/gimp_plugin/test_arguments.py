@@ -11,6 +11,7 @@ from gimp_plugin.arguments import (
     crop_face_boxes,
     dialog_arguments,
     engine_options,
+    mnemonic_labels,
     option_arguments,
 )
 from shared.options import Options, OptionsError, option_specs
@@ -93,3 +94,8 @@ def test_face_boxes_move_into_the_crop_and_are_clipped_or_dropped():
     cropped = crop_face_boxes(options, 8, 6, 40, 20)
     assert cropped["face_boxes"] == [[2.0, 4.0, 22.0, 20.0], [37.0, 9.0, 40.0, 19.0]]
     assert options["face_boxes"][0] == [10, 10, 30, 30]  # the caller's options are left alone
+
+
+def test_mnemonics_take_the_first_free_letter_and_avoid_the_dialog_buttons():
+    marked = mnemonic_labels(["Style layer", "Second style layer", "Content weight", "Cool"])
+    assert marked == ["S_tyle layer", "S_econd style layer", "Co_ntent weight", "Cool"]
