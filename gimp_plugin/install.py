@@ -64,7 +64,7 @@ def _copy_plugin(folder: Path) -> None:
     _copy_package(PLUGIN_SOURCE, folder / "vendor" / "gimp_plugin", RUNTIME_MODULES)
 
 
-def _ensure_pyzmq(target: locations.GimpInstall, folder: Path) -> str:
+def _ensure_pyzmq(target: locations.GimpInstall, folder: Path, pip_python: str) -> str:
     if not target.python:
         return ("GIMP's Python was not found, so pyzmq could not be checked: run the installer "
                 "again with --gimp-python PATH (GIMP's python executable)")
@@ -72,7 +72,7 @@ def _ensure_pyzmq(target: locations.GimpInstall, folder: Path) -> str:
         gimp_python = vendoring.probe(target.python)
         if gimp_python.zmq:
             return f"GIMP's Python {gimp_python.version} already has pyzmq {gimp_python.zmq}"
-        wheel = vendoring.vendor_pyzmq(gimp_python, folder / "vendor")
+        wheel = vendoring.vendor_pyzmq(gimp_python, folder / "vendor", pip_python)
     except vendoring.VendoringError as err:
         raise InstallError(f"pyzmq for GIMP's Python: {err}") from None
     return (f"GIMP's Python {gimp_python.version} lacked pyzmq: unpacked {wheel} into "
@@ -121,7 +121,7 @@ def install_plugin(python: str, endpoint: str, plugins_dir: Path | None,
                         f"--talk-name=org.freedesktop.Flatpak {locations.FLATPAK_APP}")
     PluginSettings(endpoint, backend_python, list(server_args), log_path).save(folder)
     done.append(f"The plug-in reaches the backend at {endpoint} and starts it with {python}")
-    done.append(_ensure_pyzmq(target, folder))
+    done.append(_ensure_pyzmq(target, folder, python))
     if shortcut:
         done.append(_add_shortcut(target.plugins_dir, shortcut))
     return done

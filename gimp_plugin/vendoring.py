@@ -109,9 +109,10 @@ def wheel_platforms(gimp: GimpPython) -> list[str]:
                          "python-pyzmq package)")
 
 
-def download_command(gimp: GimpPython, destination: Path) -> list[str]:
-    """The pip command that fetches the pyzmq wheel for ``gimp`` into ``destination``."""
-    command = [sys.executable, "-m", "pip", "download", "--only-binary=:all:", "--no-deps",
+def download_command(gimp: GimpPython, destination: Path, pip_python: str) -> list[str]:
+    """The command that has ``pip_python``'s pip fetch the pyzmq wheel for ``gimp`` into
+    ``destination``."""
+    command = [pip_python, "-m", "pip", "download", "--only-binary=:all:", "--no-deps",
                "--python-version", gimp.version, "--implementation", "cp",
                "--dest", str(destination)]
     for tag in wheel_platforms(gimp):
@@ -119,12 +120,13 @@ def download_command(gimp: GimpPython, destination: Path) -> list[str]:
     return [*command, PYZMQ_REQUIREMENT]
 
 
-def vendor_pyzmq(gimp: GimpPython, vendor_dir: Path) -> str:
-    """Download and unpack the pyzmq wheel for ``gimp`` into ``vendor_dir``; returns the
-    wheel's file name."""
+def vendor_pyzmq(gimp: GimpPython, vendor_dir: Path, pip_python: str = sys.executable) -> str:
+    """Download (with ``pip_python``'s pip; the backend's venv has one, a system Python may
+    not) and unpack the pyzmq wheel for ``gimp`` into ``vendor_dir``; returns the wheel's file
+    name."""
     with tempfile.TemporaryDirectory() as scratch:
-        done = subprocess.run(download_command(gimp, Path(scratch)), capture_output=True,
-                              text=True)
+        done = subprocess.run(download_command(gimp, Path(scratch), pip_python),
+                              capture_output=True, text=True)
         wheels = sorted(Path(scratch).glob("pyzmq-*.whl"))
         if done.returncode != 0 or not wheels:
             raise VendoringError(f"pip found no pyzmq wheel for Python {gimp.version} on "

@@ -1,7 +1,8 @@
-"""Higher-precision images and selections in a real GIMP 3.
+"""Image precisions, modes and selections in a real GIMP 3.
 
-One GIMP run (module fixture): a 16-bit and a 32-bit float image are stylized at their precision;
-an 8-bit one with a rectangle selected is stylized only inside it and masked by it."""
+One GIMP run (module fixture): a 16-bit and a 32-bit float image are stylized at their precision,
+a grayscale one in grayscale; an 8-bit one with a rectangle selected is stylized only inside it
+and masked by it."""
 
 from __future__ import annotations
 
@@ -19,18 +20,22 @@ OFFSETS = (4, 2)
 @pytest.fixture(scope="module")
 def run(gimp, photos):
     return gimp.run(f"""
-def stylize(key, precision, select=None):
+def stylize(key, precision, select=None, grayscale=False):
     image = canvas(80, 80)
     content = add_layer(image, {photos.portrait!r}, "Portrait", offsets={OFFSETS!r})
     style = add_layer(image, {photos.style!r}, "Starry Night", position=0)
     if precision is not None:
         image.convert_precision(precision)
+    if grayscale:
+        image.convert_grayscale()
     if select is not None:
         image.select_rectangle(Gimp.ChannelOps.REPLACE, *select)
     result = run_procedure({DIALOG!r}, image, [content], style_layer=style,
                            {arguments_text(TINY)})
     REPORT["calls"][key] = {{"status": result["status"], "error": result["error"],
                             "precision": image.get_precision().value_nick,
+                            "base": image.get_base_type().value_nick,
+                            "type": result["layer"].type().value_nick if result["layer"] else None,
                             "layer": layer_info(image, result["layer"])}}
     return content, result["layer"]
 
@@ -40,6 +45,9 @@ def body():
         content, layer = stylize(key, precision)
         dump(content, key + "_content", fmt)
         dump(layer, key + "_result", fmt)
+    content, layer = stylize("gray", None, grayscale=True)
+    dump(content, "gray_content", "Y'A u8")
+    dump(layer, "gray_result", "Y'A u8")
     content, layer = stylize("selection", None, {SELECTION!r})
     dump(content, "selection_content")
     dump(layer, "selection_result")
@@ -74,6 +82,17 @@ def test_a_float_image_is_stylized_in_float(run):
     result = pixels(run.out_dir, "f32_result", size, dtype="f32")[..., :3] * 255
     assert np.abs(content - np.round(content)).max() < 1e-3
     assert (np.abs(result - np.round(result)) > 1e-3).mean() > 0.5
+
+
+def test_a_grayscale_image_gets_a_grayscale_result(run):
+    call = _stylized(run, "gray")
+    assert (call["base"], call["type"]) == ("gray", "graya-image")
+    size = call["layer"]["size"]
+    content = pixels(run.out_dir, "gray_content", size, channels=2).astype(int)
+    result = pixels(run.out_dir, "gray_result", size, channels=2).astype(int)
+    visible = content[..., 1] == 255
+    assert np.abs(result[..., 0] - content[..., 0])[visible].mean() > 2
+    np.testing.assert_array_equal(result[..., 1], content[..., 1])
 
 
 @pytest.fixture(scope="module")
