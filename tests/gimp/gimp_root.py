@@ -59,11 +59,12 @@ def _debian_mirror() -> str:
     return "http://deb.debian.org/debian"
 
 
-def _ensure_debootstrap() -> None:
-    if shutil.which("debootstrap"):
+def _ensure_host_tools() -> None:
+    missing = [tool for tool in ("debootstrap", "zstd") if not shutil.which(tool)]
+    if not missing:
         return
     _run(["apt-get", "update"])
-    _run(["apt-get", "install", "-y", "--no-install-recommends", "debootstrap"],
+    _run(["apt-get", "install", "-y", "--no-install-recommends", *missing],
          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
@@ -71,7 +72,7 @@ def _build(root: Path) -> None:
     if os.geteuid() != 0:
         raise GimpRootError("building the GIMP 3 test root needs root rights (debootstrap, "
                             "chroot); run the tests as root or provide the cached root tarball")
-    _ensure_debootstrap()
+    _ensure_host_tools()
     if root.exists():
         shutil.rmtree(root)
     _run(["debootstrap", "--variant=minbase", SUITE, str(root), _debian_mirror()])
@@ -109,6 +110,7 @@ def gimp_root() -> Path:
         if marker.exists():
             return root
         if tarball.exists():
+            _ensure_host_tools()
             _unpack(tarball, root)
         else:
             _build(root)

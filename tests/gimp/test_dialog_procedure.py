@@ -1,7 +1,8 @@
 """Filters ▸ Artistic ▸ Portrait Stylization… run by a script in a real GIMP 3.
 
 One GIMP run (module fixture) stylizes an RGBA portrait layer with offsets after a style layer
-from the same image, then repeats with the last values; the tests judge what it recorded."""
+from the same image, showing a preview every iteration, then repeats with the last values; the
+tests judge what it recorded."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def body():
     style = add_layer(image, {photos.style!r}, "Starry Night", position=0)
     dump(content, "content_before"); dump(style, "style_before")
     first = run_procedure({DIALOG!r}, image, [content], style_layer=style,
-                          {arguments_text(TINY)}, face_weight=0.5)
+                          {arguments_text({**TINY, "preview_interval": 1})}, face_weight=0.5)
     REPORT["calls"]["first"] = {{"status": first["status"], "error": first["error"],
                                 "layer": layer_info(image, first["layer"]),
                                 "content": layer_info(image, content),
@@ -55,6 +56,10 @@ def test_the_new_layer_sits_directly_above_the_content(first):
     assert first["layer"]["parent"] == first["content"]["parent"]
     assert first["layer"]["position"] == first["content"]["position"] - 1
     assert first["layers"][first["layer"]["position"] + 1] == "Portrait"
+
+
+def test_only_the_result_layer_was_added(first):
+    assert len(first["layers"]) == 3  # style, result, content: no preview left behind
 
 
 def test_the_new_layer_has_the_contents_offsets_and_size(first):
