@@ -274,8 +274,9 @@ class Client:
 
     # ---- operations ----
     def health(self, timeout: float | None = None) -> dict[str, Any]:
-        """The server's state: protocol, package_version, device, models_loaded, queue_length,
-        running_job, limits. Raises :class:`BackendUnavailable` or :class:`ProtocolMismatch`."""
+        """The server's state: protocol, package_version, device, loading, models_loaded,
+        load_error, queue_length, running_job, limits (docs/protocol.md). Raises
+        :class:`BackendUnavailable` or :class:`ProtocolMismatch`."""
         reply = self._request("health", timeout=timeout)
         if reply.get("protocol") != PROTOCOL_VERSION:
             raise ProtocolMismatch(f"the backend at {self.endpoint} speaks protocol "

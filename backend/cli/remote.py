@@ -145,7 +145,8 @@ def run_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(health, indent=2))
         return 0
-    models = ", ".join(health["models_loaded"]) or "none yet"
+    models = ", ".join(health["models_loaded"]) or ("loading..." if health["loading"]
+                                                     else "none yet")
     print(f"server at {args.endpoint}: package {health['package_version']}, protocol "
           f"{health['protocol']}, pid {health['pid']}, device {health['device']}\n"
           f"models loaded: {models}\n"

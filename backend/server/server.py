@@ -121,10 +121,7 @@ class Server:
         inbox = self._context.socket(zmq.PULL)
         try:
             inbox.bind(WORKER_EVENTS)
-            self._worker.start()
-            # Requests wait in the socket while the models load: a health reply means ready.
-            while not self._worker.ready.wait(POLL_MS / 1000) and self._stop_reason is None:
-                pass
+            self._worker.start()  # it loads the models; health answers meanwhile
             log.info("serving protocol %d on %s (device %s%s)", PROTOCOL_VERSION,
                      self.config.endpoint, self._worker.models.device,
                      ", CurveZMQ" if self.config.keys else "")
@@ -250,8 +247,9 @@ class Server:
         worker, cache = self._worker, self._worker.style_cache
         return {
             "kind": "health", "package_version": __version__, "pid": os.getpid(),
-            "device": str(worker.models.device), "models_loaded": worker.models_loaded,
-            "load_error": worker.load_error, "queue_length": len(self._queue),
+            "device": str(worker.models.device), "loading": not worker.ready.is_set(),
+            "models_loaded": worker.models_loaded, "load_error": worker.load_error,
+            "queue_length": len(self._queue),
             "running_job": self._running.id if self._running else None,
             "jobs_accepted": self._accepted, "curve": self.config.keys is not None,
             "style_cache": {"entries": cache.entries, "bytes": cache.nbytes, "hits": cache.hits,

@@ -60,7 +60,8 @@ class Worker(threading.Thread):
         self._progress_interval_s = progress_interval_s
         self.models_loaded: list[str] = []
         self.load_error: str | None = None
-        self.ready = threading.Event()  # set once the models are loaded (at once when lazy)
+        self.ready = threading.Event()  # set once the models are loaded (at once when lazy);
+        # jobs submitted before wait in the queue
         self.jobs_started = 0
 
     def run(self) -> None:

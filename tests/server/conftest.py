@@ -60,6 +60,13 @@ class ServerProcess:
                     if self.process.poll() is not None or time.monotonic() > deadline:
                         raise AssertionError(f"server did not start:\n{self.log()}") from None
 
+    def wait_ready(self) -> dict:
+        """Ask for health until the models are loaded (each answer comes at once)."""
+        with self.client() as client:
+            while (health := client.health())["loading"]:
+                assert self.process.poll() is None, f"server died:\n{self.log()}"
+        return health
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

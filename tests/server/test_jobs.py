@@ -10,8 +10,8 @@ from tests.server.conftest import ENDLESS, TINY, photo_image
 from tests.shared.messages import TEST_LIMITS
 
 
-def test_health_reports_versions_device_models_queue_and_limits(client):
-    health = client.health()
+def test_health_reports_versions_device_models_queue_and_limits(server):
+    health = server.wait_ready()  # no job has run: the models were loaded at start
     assert health["protocol"] == 1
     assert health["package_version"] == __version__
     assert health["device"] == "cpu"
@@ -138,7 +138,8 @@ def test_missing_weights_show_in_health_and_fail_each_job_with_the_fetch_command
         start_server, tmp_path, content, style):
     server = start_server(random_weights=False,
                           env={"PORTRAIT_STYLIZATION_WEIGHTS": str(tmp_path)})
-    health = server.wait_healthy()
+    server.wait_healthy()
+    health = server.wait_ready()
     assert "portrait-stylize weights fetch" in health["load_error"]
     assert health["models_loaded"] == []
     with server.client() as client, pytest.raises(BackendError) as caught:
