@@ -313,8 +313,9 @@ class Client:
                 pass
             if status is not None:
                 raise BackendUnavailable(
-                    f"the backend exited with status {status} before answering; see its log at "
-                    f"{launched.log_path}:\n{launched.log_tail()}")
+                    f"the backend ({' '.join(launched.command)}) exited with status {status} "
+                    f"before answering; see its log at {launched.log_path}:\n"
+                    f"{launched.log_tail()}")
             if time.monotonic() > deadline:
                 raise BackendUnavailable(
                     f"the backend (pid {launched.process.pid}) did not answer within {wait:g} "

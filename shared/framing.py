@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 BYTES_PER_SAMPLE = {"u8": 1, "u16": 2, "f32": 4}
-CHANNEL_LAYOUTS = {1: "gray", 2: "gray+alpha", 3: "RGB", 4: "RGBA"}
 DESCRIPTOR_FIELDS = ("width", "height", "channels", "dtype")
 MAX_SIDE = 65536
 
