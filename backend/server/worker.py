@@ -77,9 +77,13 @@ class Worker(threading.Thread):
             outbox.close()
 
     def _preload(self) -> None:
+        """What a job with the default options needs, and the face models that every job's
+        fidelity report uses."""
         try:
-            self.models.vgg(Options().pooling)
-        except WeightsError as err:
+            self.models.preload(Options())
+            self.models.face_detector()
+            self.models.facemesh()
+        except Exception as err:  # reported in health and by each job; the server lives on
             self.load_error = str(err)
             log.error("models not loaded: %s", err)
         self.models_loaded = self.models.loaded()

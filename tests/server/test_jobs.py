@@ -15,7 +15,8 @@ def test_health_reports_versions_device_models_queue_and_limits(server):
     assert health["protocol"] == 1
     assert health["package_version"] == __version__
     assert health["device"] == "cpu"
-    assert "vgg19/max" in health["models_loaded"]  # loaded at start, not at the first job
+    assert set(health["models_loaded"]) == {"vgg19/max", "facenet/0,1,3,4,5", "mtcnn",
+                                            "facemesh"}
     assert health["queue_length"] == 0 and health["running_job"] is None
     assert health["limits"]["max_pixels"] == TEST_LIMITS["max_pixels"]
     assert health["limits"]["max_message_bytes"] == TEST_LIMITS["max_message_bytes"]
