@@ -40,7 +40,7 @@ def test_a_job_streams_its_events_and_returns_the_image_with_alpha(client, style
     np.testing.assert_array_equal(image_data_to_array(image)[..., 3],
                                   image_data_to_array(content)[..., 3])
     assert metadata["options"]["end_scale"] == 32
-    assert metadata["random_weights"] == ["vgg19"]
+    assert "vgg19" in metadata["random_weights"]  # labelled as such in every result
 
 
 @pytest.mark.parametrize(("channels", "dtype", "result_dtype", "expected"), [
