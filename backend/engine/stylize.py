@@ -86,10 +86,7 @@ def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: li
     ``cache`` (and each style's ``digests``), Grams seen before are reused."""
     targets: dict[int, torch.Tensor] = {}
     for i, (style, weight) in enumerate(zip(styles, weights, strict=True)):
-        if options.style_size is None:
-            size = size_to_fit(style.size, round(scale * options.style_scale_fac))
-        else:
-            size = size_to_fit(style.size, options.style_size)
+        size = _style_size(style, scale, options)
         compute = partial(_style_grams, model, style, size, device)
         grams = compute() if cache is None else cache.grams(digests[i], size, options.pooling,
                                                            compute, device)
@@ -99,7 +96,15 @@ def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: li
     return targets
 
 
-def _check_sizes(content: SourceImage, scales: list[int]) -> None:
+def _style_size(style: SourceImage, scale: int, options: Options) -> tuple[int, int]:
+    if options.style_size is None:
+        return size_to_fit(style.size, round(scale * options.style_scale_fac))
+    return size_to_fit(style.size, options.style_size)
+
+
+def _check_sizes(content: SourceImage, styles: list[SourceImage], scales: list[int],
+                 options: Options) -> None:
+    """Every image VGG-19 will see must be at least its minimum size."""
     least = VGGFeatures.min_size(list(STYLE_LAYERS))
     w, h = size_to_fit(content.size, scales[0], scale_up=True)
     if min(w, h) < least:
@@ -107,6 +112,13 @@ def _check_sizes(content: SourceImage, scales: list[int]) -> None:
             f"the content is {content.size[0]}x{content.size[1]}: at the first scale "
             f"({scales[0]} px) its short side would be {min(w, h)} px, below the {least} px "
             "VGG-19 needs; raise min_scale or crop the image")
+    for number, style in enumerate(styles, 1):
+        w, h = _style_size(style, scales[0], options)
+        if min(w, h) < least:
+            raise ImageInputError(
+                f"style image {number} is {style.size[0]}x{style.size[1]}: at the first scale "
+                f"it would be {w}x{h}, but VGG-19 needs at least {least} px on each side; use "
+                "a larger style image or raise style_scale_fac / style_size")
 
 
 def _preview(average: torch.Tensor) -> Image.Image:
@@ -114,6 +126,12 @@ def _preview(average: torch.Tensor) -> Image.Image:
     preview = Image.fromarray(image, "RGB")
     preview.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.BILINEAR)
     return preview
+
+
+def _is_allocation_failure(err: RuntimeError) -> bool:
+    """The CPU allocator (and some backends) report exhaustion as a plain RuntimeError."""
+    text = str(err)
+    return "can't allocate memory" in text or "out of memory" in text.lower()
 
 
 def _out_of_memory(size: tuple[int, int], scales: list[int], scale: int) -> OutOfMemory:
@@ -148,13 +166,17 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     style_srcs = [prepare(style) for style in styles]
     weights = _style_weights(style_srcs, style_weights)
     scales = scale_ladder(min(options.min_scale, options.end_scale), options.end_scale)
-    _check_sizes(content_src, scales)
+    _check_sizes(content_src, style_srcs, scales, options)
     digests = [style_digest(style) for style in style_srcs] if style_cache else None
     job = _Job(content_src, style_srcs, weights, options, scales, background, style_cache,
                digests)
     try:
         return _run(job, models, on_progress, cancel, preview_interval, started)
-    except torch.OutOfMemoryError as err:
+    except (torch.OutOfMemoryError, MemoryError) as err:
+        raise _out_of_memory(content_src.size, scales, options.end_scale) from err
+    except RuntimeError as err:
+        if not _is_allocation_failure(err):
+            raise
         raise _out_of_memory(content_src.size, scales, options.end_scale) from err
     finally:
         models.release_memory()

@@ -52,11 +52,15 @@ class FaceDetector:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            # MTCNN reads its minimum face size at each call.
-            self._mtcnn.min_face_size = smallest
-            with torch.no_grad():
-                boxes, probabilities = self._mtcnn.detect(pixels)
-            found = _sorted_detections(boxes, probabilities)
+            if min(pixels.shape[:2]) < smallest:
+                # No face this small can be in the image; MTCNN's pyramid would be empty.
+                found = _sorted_detections(None, None)
+            else:
+                # MTCNN reads its minimum face size at each call.
+                self._mtcnn.min_face_size = smallest
+                with torch.no_grad():
+                    boxes, probabilities = self._mtcnn.detect(pixels)
+                found = _sorted_detections(boxes, probabilities)
             self._cache[key] = found
             if len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)

@@ -311,3 +311,11 @@ def test_content_too_thin_for_vgg_is_refused_with_advice(models: ModelBundle,
     sliver = Image.new("RGB", (200, 10), (90, 90, 90))
     with pytest.raises(ImageInputError, match="raise min_scale or crop"):
         stylize(sliver, [style], options=style_only(), models=models)
+
+
+def test_style_too_small_for_vgg_is_refused_naming_the_style(models: ModelBundle,
+                                                             content: Image.Image,
+                                                             style: Image.Image) -> None:
+    speck = Image.new("RGB", (2, 1), (200, 10, 10))
+    with pytest.raises(ImageInputError, match="style image 2 is 2x1"):
+        stylize(content, [style, speck], options=style_only(), models=models)

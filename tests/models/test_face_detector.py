@@ -75,3 +75,9 @@ def test_the_same_image_is_detected_once(detector: FaceDetector) -> None:
 def test_a_batch_of_images_is_refused(detector: FaceDetector) -> None:
     with pytest.raises(ValueError, match="one image"):
         detector.detect(torch.rand(2, 3, 64, 64))
+
+
+def test_image_smaller_than_the_minimum_face_gives_no_face(detector: FaceDetector) -> None:
+    thumbnail = np.asarray(photo("astronaut").resize((32, 16)))
+    found = detector.detect(thumbnail, min_size=20)
+    assert found.boxes.shape == (0, 4)
