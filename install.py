@@ -122,6 +122,11 @@ def main() -> int:
         print(f"\npip failed ({err}); fix the problem above and run install.py again: it "
               "picks up where it stopped.", file=sys.stderr)
         return 1
+    record = subprocess.run([str(python), "-c", "import sys\n"
+                             "from shared.backend_launcher import record_backend\n"
+                             "print(record_backend(sys.argv[1], project_dir=sys.argv[2]))",
+                             str(python), str(ROOT)], capture_output=True, text=True, check=True)
+    step(f"recorded the backend interpreter in {record.stdout.strip()}")
     missing = [] if args.skip_weights else fetch_weights(python)
     plugin_lines = [] if args.no_gimp else install_gimp_plugin(python, args)
     print("\nSummary")
