@@ -3,8 +3,6 @@ seeded random: its VGGFace2 checkpoint is not reachable here)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -19,28 +17,11 @@ from backend.engine.faces import (
 )
 from backend.engine.losses import scaled_squared_error
 from backend.models.bundle import ModelBundle
-from backend.weights import RandomWeightsWarning, WeightsConfig
+from backend.weights import WeightsConfig
 from shared.options import Options
 from tests.photos import photo
 
 ASTRONAUT_FACE = (181.05, 62.16, 267.75, 172.05)  # MTCNN, 512 px original
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    # Small crops gain nothing from a second thread on a busy 2-core machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def models() -> ModelBundle:
-    bundle = ModelBundle("cpu", WeightsConfig(allow_random=True))
-    with pytest.warns(RandomWeightsWarning):
-        bundle.facenet(Options().face_layers)
-    return bundle
 
 
 def tensor_of(image: Image.Image) -> torch.Tensor:

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from backend.engine import stylize
 from backend.engine.background import composite, plan_background, resize_matte
 from backend.engine.images import prepare
 from backend.models.bundle import ModelBundle
-from backend.weights import RandomWeightsWarning, WeightsConfig
+from backend.weights import WeightsConfig
 from shared.options import Options
 from tests.photos import photo
 
 FACE_CENTRE = (117, 224)  # row, column of the astronaut's face in the 512 px original
 COLOUR = (20, 200, 60)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def models() -> ModelBundle:
-    bundle = ModelBundle("cpu", WeightsConfig(allow_random=True))
-    with pytest.warns(RandomWeightsWarning):
-        bundle.vgg()
-    return bundle
 
 
 @pytest.fixture(scope="module")

@@ -9,39 +9,18 @@ the paper's behaviour) is run as well, to show the measure does see seams.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from backend.engine import Result, stylize
 from backend.models.bundle import ModelBundle
-from backend.weights import RandomWeightsWarning, WeightsConfig
 from shared.options import Options
 from tests.photos import photo
 
 SIDE = 128
 NEIGHBOURS = 4  # one-pixel steps compared on each side of the border
 MARGIN = 4  # profiles skip this many pixels at the ends of each side (the corners)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def models() -> ModelBundle:
-    bundle = ModelBundle("cpu", WeightsConfig(allow_random=True))
-    with pytest.warns(RandomWeightsWarning):
-        bundle.vgg()
-        bundle.facenet(Options().face_layers)
-    return bundle
 
 
 @pytest.fixture(scope="module")

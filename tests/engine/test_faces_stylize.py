@@ -7,8 +7,6 @@ trained landmark predictor and face descriptor, not by the FaceMesh the loss use
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import torch
@@ -16,7 +14,6 @@ from PIL import Image
 
 from backend.engine import ProgressEvent, Result, stylize
 from backend.models.bundle import ModelBundle
-from backend.weights import RandomWeightsWarning, WeightsConfig
 from shared.options import Options
 from tests.dlib_judge import identity_distance, judge_face, landmark_error
 from tests.photos import photo
@@ -25,24 +22,6 @@ SIDE = 128
 # Short, strong runs: with random VGG-19 the style term smears a face within 30 steps.
 RUN = {"min_scale": SIDE, "end_scale": SIDE, "initial_iterations": 30, "iterations": 30,
        "step_size": 0.05}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    # At 128 px a second OpenMP thread only waits on a busy 2-core machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def models() -> ModelBundle:
-    bundle = ModelBundle("cpu", WeightsConfig(allow_random=True))
-    with pytest.warns(RandomWeightsWarning):
-        bundle.vgg()
-        bundle.facenet(Options().face_layers)
-    return bundle
 
 
 @pytest.fixture(scope="module")

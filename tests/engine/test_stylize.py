@@ -18,21 +18,10 @@ from backend.engine.losses import STYLE_LAYERS, gram
 from backend.engine.schedule import size_to_fit
 from backend.engine.stylize import style_targets
 from backend.models.bundle import ModelBundle
-from backend.weights import RandomWeightsWarning, WeightsConfig
 from shared.options import Options
 from tests.photos import photo
 
 CONTENT_SIZE = (64, 48)
-
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def models() -> ModelBundle:
-    bundle = ModelBundle("cpu", WeightsConfig(allow_random=True))
-    with pytest.warns(RandomWeightsWarning):
-        bundle.vgg()
-    return bundle
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +169,7 @@ def test_metadata_records_options_weights_and_random_weights(
                      models=models)
     assert result.metadata["options"] == options.to_dict()
     assert result.metadata["style_weights"] == pytest.approx([0.75, 0.25])
-    assert result.metadata["random_weights"] == ["vgg19"]
+    assert result.metadata["random_weights"] == ["facenet-vggface2", "vgg19"]
     assert result.metadata["device"] == "cpu"
 
 
