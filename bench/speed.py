@@ -11,6 +11,7 @@ says which): speed does not depend on the weights' values.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -85,9 +86,12 @@ def main() -> None:
              " peak GPU (MB) |" if gpu else ""), "|---|---|---|" + ("---|" if gpu else "")]
     table += [f"| {r['size']} | {r['ms_per_iteration']} | {r['peak_rss_mb']} |" + (
               f" {r['peak_gpu_mb']} |" if gpu else "") for r in rows]
+    load = os.getloadavg()[0]
+    payload["load_average"] = round(load, 2)
     settings = (f"Device {models.device}, {label}, content astronaut 512x512, style Starry "
                 f"Night; {args.iterations} timed iterations after {WARMUP} warm-up; model load "
-                f"{load_s:.2f} s; weights: {weights}")
+                f"{load_s:.2f} s; weights: {weights}; load average {load:.1f} at the end (on a "
+                "shared CPU, other processes inflate these times)")
     append_section(f"Engine speed ({models.device.type}, {label})", settings, table)
 
 
