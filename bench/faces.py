@@ -190,7 +190,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="one 128 px scale of 30 iterations instead of 128-256 px")
     parser.add_argument("--photos", nargs="+", choices=list(PHOTOS), default=list(PHOTOS))
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: on a busy 2-core machine OpenMP's "
+                             "waiting threads slow the face terms' small operations many times "
+                             "over and make the cost figures meaningless)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     schedule = QUICK if args.quick else FULL
     models = ModelBundle("cpu", WeightsConfig(allow_random=True))
     with warnings.catch_warnings():
