@@ -209,8 +209,10 @@ def main() -> None:
     weights = {**models.weights_used, "dlib": "dlib-bin + face-recognition-models"}
     real = sorted(k for k, v in weights.items() if v != "seeded random")
     random = sorted(k for k, v in weights.items() if v == "seeded random")
+    iterations = (f"{schedule['initial_iterations']}" if schedule is QUICK else
+                  f"{schedule['initial_iterations']}+{schedule['iterations']}")
     settings = (f"Style Starry Night; scales {schedule['min_scale']}-{schedule['end_scale']} px, "
-                f"{schedule['initial_iterations']}+{schedule['iterations']} iterations, step "
+                f"{iterations} iterations, step "
                 f"{STEP_SIZE}, face crops with feather 0.15. Real weights: {', '.join(real)}; "
                 f"SEEDED RANDOM weights: {', '.join(random)}. Losses are the engine's weighted "
                 "terms on the output; drift and NME are in inter-ocular distances (lower is "
