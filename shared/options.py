@@ -73,8 +73,9 @@ class Options:
     face_padding: float = _option(0.2, "padding around each face box, as a fraction of its long "
                                   "side", minimum=0.0, maximum=2.0, group="faces")
     square_faces: bool = _option(False, "pad face boxes to squares", group="faces")
-    face_crops: bool = _option(True, "compare face crops (off: whole image through the face "
-                               "models)", group="faces", flag="no-face-crops")
+    face_crops: bool = _option(True, "compare face crops; the --no-face-crops flag sends the "
+                               "whole image through the face models instead", group="faces",
+                               flag="no-face-crops")
     min_face_size: int = _option(20, "ignore detected faces whose short side is smaller "
                                  "(pixels at the scale being processed)", minimum=1,
                                  maximum=8192, group="faces")
