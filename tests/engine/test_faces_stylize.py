@@ -56,25 +56,27 @@ def content_at(image: Image.Image, result: Result) -> np.ndarray:
     return np.asarray(image.resize((w, h), Image.LANCZOS), dtype=np.float32) / 255
 
 
-def test_face_terms_bring_the_landmarks_closer_to_the_content(
-        models: ModelBundle, portrait: Image.Image, faces_off: Result,
-        faces_on: Result) -> None:
+@pytest.fixture(scope="module")
+def judged_content(models: ModelBundle, portrait: Image.Image,
+                   faces_on: Result) -> tuple[tuple[float, ...], object]:
+    """The content's face box at output size and dlib's reading of the content there."""
     content = content_at(portrait, faces_on)
     box = tuple(models.face_detector().detect(torch.from_numpy(content).permute(2, 0, 1)[None])
                 .boxes[0])
-    reference = judge_face(content, box)
+    return box, judge_face(content, box)
+
+
+def test_face_terms_bring_the_landmarks_closer_to_the_content(
+        judged_content: tuple, faces_off: Result, faces_on: Result) -> None:
+    box, reference = judged_content
     error_off = landmark_error(reference, judge_face(faces_off.pixels, box))
     error_on = landmark_error(reference, judge_face(faces_on.pixels, box))
     assert error_on < 0.7 * error_off
 
 
 def test_face_terms_keep_the_identity_closer_to_the_content(
-        models: ModelBundle, portrait: Image.Image, faces_off: Result,
-        faces_on: Result) -> None:
-    content = content_at(portrait, faces_on)
-    box = tuple(models.face_detector().detect(torch.from_numpy(content).permute(2, 0, 1)[None])
-                .boxes[0])
-    reference = judge_face(content, box)
+        judged_content: tuple, faces_off: Result, faces_on: Result) -> None:
+    box, reference = judged_content
     assert (identity_distance(reference, judge_face(faces_on.pixels, box))
             < identity_distance(reference, judge_face(faces_off.pixels, box)))
 
