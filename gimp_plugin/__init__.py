@@ -2,6 +2,7 @@
 
 Modules that run inside GIMP (copied by the installer into the plug-in's ``vendor`` folder):
 ``portrait_stylization`` (the plug-in script), ``dialog`` and ``canvas`` (libgimp), and the pure
-``arguments``, ``layers``, ``pixels``, ``settings`` and ``session``. The installer's own modules:
-``install``, ``locations``, ``vendoring`` and ``shortcuts``.
+``arguments``, ``pixels`` and ``settings``; the editor-neutral parts (``layers``, ``pixels``,
+``session``, ``plugin_settings``) live in ``shared`` beside the client. The installer's own
+modules: ``install``, ``locations`` and ``shortcuts`` (and ``shared.vendoring``).
 """

@@ -15,7 +15,9 @@ gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
 from gi.repository import Gegl, Gimp  # noqa: E402
 
-from gimp_plugin import layers, pixels  # noqa: E402
+from gimp_plugin import pixels  # noqa: E402
+from shared import layers  # noqa: E402
+from shared import pixels as samples  # noqa: E402
 from shared.framing import ImageData  # noqa: E402
 
 PARASITE_NAME = "portrait-stylization"
@@ -73,7 +75,7 @@ def read_pixels(drawable: Gimp.Drawable, region: Region, channels: int,
                                      pixels.babl_format(channels, dtype),
                                      Gegl.AbyssPolicy.CLAMP)
     return ImageData(region.width, region.height, channels, dtype,
-                     pixels.swap_to_protocol(bytes(data), dtype))
+                     samples.swap_to_protocol(bytes(data), dtype))
 
 
 def write_pixels(drawable: Gimp.Drawable, region: Region, data: bytes, channels: int,
@@ -99,7 +101,7 @@ def resample(image_data: ImageData, width: int, height: int, channels: int,
                                Gimp.ImageType.RGBA_IMAGE, 100.0, Gimp.LayerMode.NORMAL)
         scratch.insert_layer(layer, None, 0)
         write_pixels(layer, Region(0, 0, image_data.width, image_data.height),
-                     pixels.swap_to_protocol(image_data.data, image_data.dtype),
+                     samples.swap_to_protocol(image_data.data, image_data.dtype),
                      image_data.channels, image_data.dtype)
         if (width, height) != (image_data.width, image_data.height):
             Gimp.context_push()
@@ -127,8 +129,8 @@ class ResultLayer:
                  background: str) -> None:
         self.image, self.content, self.region, self.name = image, content, region, name
         content_channels, self.dtype = drawable_format(content)
-        self.channels = pixels.result_channels(content_channels, background)
-        self.keep_alpha = pixels.keeps_content_alpha(content_channels, background)
+        self.channels = samples.result_channels(content_channels, background)
+        self.keep_alpha = samples.keeps_content_alpha(content_channels, background)
         self.layer: Gimp.Layer | None = None
         self._alpha_source: bytes | None = None
 
@@ -144,7 +146,7 @@ class ResultLayer:
                                 self.image.get_item_position(self.content))
         if self.region != whole:
             around = read_pixels(self.content, whole, self.channels, self.dtype)
-            write_pixels(layer, whole, pixels.swap_to_protocol(around.data, self.dtype),
+            write_pixels(layer, whole, samples.swap_to_protocol(around.data, self.dtype),
                          self.channels, self.dtype)
         if not Gimp.Selection.is_empty(self.image):
             layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
@@ -158,8 +160,8 @@ class ResultLayer:
         if self.keep_alpha:
             if self._alpha_source is None:
                 original = read_pixels(self.content, self.region, self.channels, self.dtype)
-                self._alpha_source = pixels.swap_to_protocol(original.data, self.dtype)
-            data = pixels.replace_alpha(data, self._alpha_source, self.channels, self.dtype)
+                self._alpha_source = samples.swap_to_protocol(original.data, self.dtype)
+            data = samples.replace_alpha(data, self._alpha_source, self.channels, self.dtype)
         write_pixels(layer, self.region, data, self.channels, self.dtype)
         Gimp.displays_flush()
 

@@ -19,15 +19,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import shared
-from gimp_plugin import locations, shortcuts, vendoring
+from gimp_plugin import locations, shortcuts
 from gimp_plugin.settings import LAST_OPTIONS_FILE, PluginSettings
+from shared import vendoring
 from shared.protocol import DEFAULT_ENDPOINT
 
 PLUGIN_SOURCE = Path(__file__).resolve().parent
 SCRIPT_SOURCE = PLUGIN_SOURCE / "portrait_stylization.py"
 # What runs inside GIMP; the installer's own modules stay behind.
-RUNTIME_MODULES = ("__init__.py", "arguments.py", "canvas.py", "dialog.py", "layers.py",
-                   "pixels.py", "session.py", "settings.py")
+RUNTIME_MODULES = ("__init__.py", "arguments.py", "canvas.py", "dialog.py", "pixels.py",
+                   "settings.py")
 LAUNCHER = "backend-launcher"
 QUICK_PROCEDURE = "plug-in-portrait-stylization-selected"
 

@@ -27,8 +27,9 @@ from gi.repository import Gimp, GLib, GObject  # noqa: E402
 
 # The dialog (GTK) and the client (pyzmq) are imported where they are used: GIMP starts every
 # plug-in at launch to query its procedures, and that should stay quick.
-from gimp_plugin import arguments, canvas, layers  # noqa: E402
+from gimp_plugin import arguments, canvas  # noqa: E402
 from gimp_plugin.settings import LastOptions, PluginSettings, SettingsError  # noqa: E402
+from shared import layers  # noqa: E402
 from shared.options import OptionsError  # noqa: E402
 
 DIALOG_PROCEDURE = "plug-in-portrait-stylization"
@@ -54,7 +55,7 @@ def _settings_folder() -> Path:
 
 def _stylize(image, content_item, style_items, style_weights, options, preview_interval):
     """Run one job for ``content_item`` and insert its result; returns the new layer."""
-    from gimp_plugin import session
+    from shared import session
 
     content = content_item.handle
     if image.get_base_type() == Gimp.ImageBaseType.INDEXED:
@@ -112,7 +113,7 @@ def _stylize(image, content_item, style_items, style_weights, options, preview_i
 
 def _run_guarded(procedure, work):
     """Run ``work()`` → layer, turning the ways it can fail into one-line GIMP errors."""
-    from gimp_plugin import session
+    from shared import session
 
     try:
         layer = work()

@@ -47,13 +47,13 @@ def test_only_the_runtime_modules_are_vendored(plugins_dir):
     install(plugins_dir)
     vendor = plugins_dir / "portrait-stylization" / "vendor"
     assert (vendor / "shared" / "client.py").exists()
-    assert (vendor / "gimp_plugin" / "session.py").exists()
+    assert (vendor / "shared" / "session.py").exists()
     assert not (vendor / "gimp_plugin" / "install.py").exists()
     # The pure modules import from the vendor folder alone, as in GIMP (no site-packages).
     done = subprocess.run([sys.executable, "-I", "-S", "-c",
                            f"import sys; sys.path.insert(0, {str(vendor)!r}); "
-                           "import gimp_plugin.arguments, gimp_plugin.layers, gimp_plugin.pixels,"
-                           " gimp_plugin.settings; print(gimp_plugin.arguments.__file__)"],
+                           "import gimp_plugin.arguments, gimp_plugin.pixels, gimp_plugin.settings,"
+                           " shared.layers, shared.pixels; print(gimp_plugin.arguments.__file__)"],
                           capture_output=True, text=True, check=True)
     assert done.stdout.strip().startswith(str(vendor))
 

@@ -1,8 +1,8 @@
 """One stylization as the plug-in sees it: reach the backend, submit, follow, collect.
 
-Knows nothing of GIMP: progress and previews go to callbacks, and every way a job can fail
-becomes a :class:`StylizationFailed` with one line for the user (or :class:`StylizationCancelled`).
-Standard library, pyzmq and the ``shared`` client only.
+Knows nothing of the editor (GIMP or Krita): progress and previews go to callbacks, and every way
+a job can fail becomes a :class:`StylizationFailed` with one line for the user (or
+:class:`StylizationCancelled`). Standard library, pyzmq and the ``shared`` client only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gimp_plugin.settings import PluginSettings
 from shared.client import (
     BackendError,
     BackendUnavailable,
@@ -20,6 +19,7 @@ from shared.client import (
     JobCancelled,
     ProtocolMismatch,
 )
+from shared.plugin_settings import PluginSettings
 
 # A backend on this machine answers health in milliseconds; waiting long for one that is not
 # there only delays starting it. Later requests may carry large images, so they wait longer.

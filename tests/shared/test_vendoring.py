@@ -1,4 +1,4 @@
-"""Making pyzmq importable by GIMP's Python."""
+"""Making pyzmq importable by an editor's Python."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from gimp_plugin.vendoring import (
-    GimpPython,
+from shared.vendoring import (
+    EditorPython,
     VendoringError,
     download_command,
     probe,
@@ -19,7 +19,7 @@ from gimp_plugin.vendoring import (
 
 def gimp_python(platform="linux-x86_64", machine="x86_64", libc=("glibc", "2.41"),
                 implementation="cpython"):
-    return GimpPython(("python3",), "3.13", implementation, platform, machine, libc, None)
+    return EditorPython(("python3",), "3.13", implementation, platform, machine, libc, None)
 
 
 def test_probing_an_interpreter_reports_its_version_and_pyzmq():

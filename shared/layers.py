@@ -1,8 +1,9 @@
-"""Which selected item is the content and which the style, decided without GIMP.
+"""Which selected item is the content and which the style, decided without the editor.
 
-GIMP hands a procedure its selected drawables in no particular order (not the click order), so
-"upper" and "lower" are decided by stacking position: each item's path of positions from the
-top level down, where position 0 is the top of its parent. Pure Python.
+Editors hand a plug-in its selected layers in no particular order (GIMP: not the click order;
+Krita: the layer docker's order), so "upper" and "lower" are decided by stacking position: each
+item's path of positions from the top level down, where position 0 is the top of its parent.
+Used by the GIMP and the Krita plug-in alike. Pure Python.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class SelectedItem:
     ``kind`` is one of :data:`LAYER`, :data:`GROUP`, :data:`CHANNEL`, :data:`LAYER_MASK`,
     :data:`OTHER`; ``path`` holds the stacking positions from the top level down (``(0,)`` is
     the topmost layer, ``(2, 0)`` the top layer inside the third top-level group); ``handle``
-    is the caller's object (a ``Gimp.Layer``), carried through untouched."""
+    is the caller's object (a ``Gimp.Layer``, a Krita ``Node``), carried through untouched."""
 
     name: str
     kind: str

@@ -8,13 +8,13 @@ import threading
 import pytest
 import zmq
 
-from gimp_plugin.session import (
+from shared.plugin_settings import PluginSettings
+from shared.session import (
     StylizationFailed,
     connect,
     fidelity_summary,
     progress_text,
 )
-from gimp_plugin.settings import PluginSettings
 from tests.gimp.harness import free_endpoint
 
 

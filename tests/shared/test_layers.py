@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gimp_plugin.layers import (
+from shared.layers import (
     CHANNEL,
     GROUP,
     LAYER,

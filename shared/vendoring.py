@@ -1,7 +1,8 @@
-"""Making pyzmq importable by the Python that GIMP runs plug-ins with.
+"""Making pyzmq importable by the Python that an editor (GIMP, Krita) runs plug-ins with.
 
-GIMP's Python is not the backend's: on Linux it is the system ``python3``, on Windows, macOS and
-in the Flatpak a Python bundled with GIMP. The installer asks that interpreter (by running it)
+The editor's Python is not the backend's: on Linux it is usually the system ``python3``; on
+Windows, macOS, in GIMP's Flatpak and Krita's AppImage a Python bundled with the editor. The
+installers of both plug-ins ask that interpreter (by running it)
 for its version and platform and whether it can already import ``zmq``; if not, it downloads
 the matching binary wheel with pip and unpacks it into the plug-in's own ``vendor`` folder.
 """
@@ -35,12 +36,12 @@ print(json.dumps({"version": "%d.%d" % sys.version_info[:2],
 
 
 class VendoringError(RuntimeError):
-    """GIMP's Python could not be examined or given pyzmq; the message says what to do."""
+    """The editor's Python could not be examined or given pyzmq; the message says what to do."""
 
 
 @dataclass(frozen=True)
-class GimpPython:
-    """What the installer learnt from GIMP's Python."""
+class EditorPython:
+    """What the installer learnt from the editor's Python."""
 
     command: tuple[str, ...]
     version: str  # "3.13"
@@ -51,24 +52,25 @@ class GimpPython:
     zmq: str | None  # pyzmq version it imports, None when it cannot
 
 
-def probe(command: Sequence[str]) -> GimpPython:
-    """Run ``command -c PROBE`` (``command`` runs GIMP's Python) and read its answers."""
+def probe(command: Sequence[str], editor: str = "GIMP",
+          option: str = "--gimp-python") -> EditorPython:
+    """Run ``command -c PROBE`` (``command`` runs ``editor``'s Python) and read its answers;
+    errors name the installer ``option`` that passes the right interpreter."""
     try:
         done = subprocess.run([*command, "-c", _PROBE], capture_output=True, text=True,
                               timeout=120)
     except (OSError, subprocess.TimeoutExpired) as err:
-        raise VendoringError(f"cannot run GIMP's Python ({' '.join(command)}): {err}; pass the "
-                             "interpreter GIMP uses with --gimp-python") from None
+        raise VendoringError(f"cannot run {editor}'s Python ({' '.join(command)}): {err}; pass "
+                             f"the interpreter {editor} uses with {option}") from None
     if done.returncode != 0:
-        raise VendoringError(f"GIMP's Python ({' '.join(command)}) failed: "
-                             f"{done.stderr.strip()[-500:]}; pass the right one with "
-                             "--gimp-python")
+        raise VendoringError(f"{editor}'s Python ({' '.join(command)}) failed: "
+                             f"{done.stderr.strip()[-500:]}; pass the right one with {option}")
     try:
         answer = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        raise VendoringError(f"GIMP's Python ({' '.join(command)}) gave no readable answer: "
+        raise VendoringError(f"{editor}'s Python ({' '.join(command)}) gave no readable answer: "
                              f"{done.stdout[-300:]!r}") from None
-    return GimpPython(tuple(command), answer["version"], answer["implementation"],
+    return EditorPython(tuple(command), answer["version"], answer["implementation"],
                       answer["platform"], answer["machine"], tuple(answer["libc"]),
                       answer["zmq"])
 
@@ -90,47 +92,48 @@ def _macos_tags(platform: str) -> list[str]:
     return [f"macosx_{a}_{b}_{name}" for a, b in versions for name in archs]
 
 
-def wheel_platforms(gimp: GimpPython) -> list[str]:
-    """The wheel platform tags GIMP's Python accepts, most specific first."""
-    if gimp.implementation != "cpython":
-        raise VendoringError(f"GIMP's Python is {gimp.implementation}; pyzmq wheels exist for "
-                             "CPython only")
-    if gimp.platform.startswith("linux-"):
-        if gimp.libc[0] != "glibc":
-            raise VendoringError(f"GIMP's Python uses {gimp.libc[0] or 'an unknown C library'}; "
-                                 "install pyzmq for it with your system's package manager")
-        return _manylinux_tags(gimp.machine, gimp.libc[1])
-    if gimp.platform.startswith("macosx-"):
-        return _macos_tags(gimp.platform)
-    if gimp.platform in ("win-amd64", "win-arm64", "win32"):
-        return [gimp.platform.replace("-", "_")]
-    raise VendoringError(f"GIMP's Python reports platform {gimp.platform!r}, for which PyPI has "
-                         "no pyzmq wheel (an MSYS2 build on Windows needs MSYS2's "
+def wheel_platforms(host: EditorPython) -> list[str]:
+    """The wheel platform tags the editor's Python accepts, most specific first."""
+    if host.implementation != "cpython":
+        raise VendoringError(f"the editor's Python is {host.implementation}; pyzmq wheels "
+                             "exist for CPython only")
+    if host.platform.startswith("linux-"):
+        if host.libc[0] != "glibc":
+            raise VendoringError("the editor's Python uses "
+                                 f"{host.libc[0] or 'an unknown C library'}; install pyzmq for it "
+                                 "with your system's package manager")
+        return _manylinux_tags(host.machine, host.libc[1])
+    if host.platform.startswith("macosx-"):
+        return _macos_tags(host.platform)
+    if host.platform in ("win-amd64", "win-arm64", "win32"):
+        return [host.platform.replace("-", "_")]
+    raise VendoringError(f"the editor's Python reports platform {host.platform!r}, for "
+                         "which PyPI has no pyzmq wheel (an MSYS2 build on Windows needs MSYS2's "
                          "python-pyzmq package)")
 
 
-def download_command(gimp: GimpPython, destination: Path, pip_python: str) -> list[str]:
-    """The command that has ``pip_python``'s pip fetch the pyzmq wheel for ``gimp`` into
+def download_command(host: EditorPython, destination: Path, pip_python: str) -> list[str]:
+    """The command that has ``pip_python``'s pip fetch the pyzmq wheel for ``host`` into
     ``destination``."""
     command = [pip_python, "-m", "pip", "download", "--only-binary=:all:", "--no-deps",
-               "--python-version", gimp.version, "--implementation", "cp",
+               "--python-version", host.version, "--implementation", "cp",
                "--dest", str(destination)]
-    for tag in wheel_platforms(gimp):
+    for tag in wheel_platforms(host):
         command += ["--platform", tag]
     return [*command, PYZMQ_REQUIREMENT]
 
 
-def vendor_pyzmq(gimp: GimpPython, vendor_dir: Path, pip_python: str = sys.executable) -> str:
+def vendor_pyzmq(host: EditorPython, vendor_dir: Path, pip_python: str = sys.executable) -> str:
     """Download (with ``pip_python``'s pip; the backend's venv has one, a system Python may
-    not) and unpack the pyzmq wheel for ``gimp`` into ``vendor_dir``; returns the wheel's file
+    not) and unpack the pyzmq wheel for ``host`` into ``vendor_dir``; returns the wheel's file
     name."""
     with tempfile.TemporaryDirectory() as scratch:
-        done = subprocess.run(download_command(gimp, Path(scratch), pip_python),
+        done = subprocess.run(download_command(host, Path(scratch), pip_python),
                               capture_output=True, text=True)
         wheels = sorted(Path(scratch).glob("pyzmq-*.whl"))
         if done.returncode != 0 or not wheels:
-            raise VendoringError(f"pip found no pyzmq wheel for Python {gimp.version} on "
-                                 f"{gimp.platform}: {done.stderr.strip()[-500:]}")
+            raise VendoringError(f"pip found no pyzmq wheel for Python {host.version} on "
+                                 f"{host.platform}: {done.stderr.strip()[-500:]}")
         vendor_dir.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(wheels[0]) as wheel:
             wheel.extractall(vendor_dir)
