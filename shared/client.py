@@ -9,7 +9,7 @@ leak into the next exchange.
     client.ensure_running()
     job = client.submit(content, [style], options={"end_scale": 256})
     for event in job.events():
-        ...  # "queued", "started", "progress", "preview", then "done"
+        ...  # typed events (shared.messages): Queued, Started, Progress, Preview, then Done
     image, metadata = job.result()
 """
 
@@ -26,17 +26,21 @@ from typing import Any
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from shared import __version__
 from shared.backend_launcher import LaunchedBackend, LaunchError, start_backend
 from shared.curve import load_curve_keys
-from shared.errors import (
-    BackendError,
-    BackendUnavailable,
-    JobCancelled,
-    ProtocolMismatch,
-    error_from,
-)
+from shared.errors import BackendError, BackendUnavailable, JobCancelled, ProtocolMismatch
 from shared.framing import ImageData
+from shared.messages import (
+    TERMINAL_KINDS,
+    Cancelled,
+    Done,
+    Error,
+    Heartbeat,
+    JobEvent,
+    Queued,
+    ServerMessage,
+    decode_message,
+)
 from shared.options import Options, OptionsError
 from shared.protocol import (
     DEFAULT_ENDPOINT,
@@ -47,7 +51,6 @@ from shared.protocol import (
     TRANSPORT_HEARTBEAT_IVL_MS,
     TRANSPORT_HEARTBEAT_TIMEOUT_MS,
     ProtocolError,
-    decode_message,
     encode,
 )
 
@@ -66,8 +69,7 @@ class Job:
     def __init__(self, client: Client, job_id: str, position: int) -> None:
         self._client = client
         self.id = job_id
-        self.pending: deque[dict[str, Any]] = deque(
-            [{"kind": "queued", "job_id": job_id, "position": position}])
+        self.pending: deque[ServerMessage] = deque([Queued(job_id=job_id, position=position)])
         self.lost = False  # the server's heartbeat no longer lists it: fetch its end
         self._result: tuple[ImageData, dict[str, Any]] | None = None
         self._failure: BackendError | None = None
@@ -76,11 +78,11 @@ class Job:
     def finished(self) -> bool:
         return self._result is not None or self._failure is not None
 
-    def events(self) -> Iterator[dict[str, Any]]:
-        """Yield event dicts until the job ends: ``queued`` (position), ``started``,
-        ``progress`` (scale_index, n_scales, width, height, iteration, iterations, losses,
-        fraction), ``preview`` (``image``: an :class:`ImageData`) and finally ``done``
-        (``image``, ``metadata``). Raises :class:`JobCancelled` or :class:`BackendError`
+    def events(self) -> Iterator[JobEvent]:
+        """Yield the job's typed events (:mod:`shared.messages`) until it ends:
+        :class:`~shared.messages.Queued`, :class:`~shared.messages.Started`,
+        :class:`~shared.messages.Progress`, :class:`~shared.messages.Preview` and finally
+        :class:`~shared.messages.Done`. Raises :class:`JobCancelled` or :class:`BackendError`
         when the job ends otherwise, :class:`BackendUnavailable` when the server goes."""
         while True:
             if self._failure is not None:
@@ -88,14 +90,10 @@ class Job:
             if self._result is not None:
                 return
             event = self._client._next_event(self)
-            kind = event["kind"]
-            if kind == "done":
-                self._result = (event["image"], event.get("metadata", {}))
-            elif kind == "cancelled":
-                self._failure = JobCancelled(str(event.get("message", "the job was cancelled")))
-                continue
-            elif kind == "error":
-                self._failure = error_from(event)
+            if isinstance(event, Done):
+                self._result = (event.image, event.metadata)
+            elif isinstance(event, (Cancelled, Error)):
+                self._failure = event.exception()
                 continue
             yield event
 
@@ -202,7 +200,7 @@ class Client:
         self.close()
 
     # ---- messages ----
-    def _receive(self, timeout: float) -> dict[str, Any] | None:
+    def _receive(self, timeout: float) -> ServerMessage | None:
         sock = self._open()
         if not sock.poll(max(0, int(timeout * 1000))):
             return None
@@ -211,22 +209,26 @@ class Client:
         try:
             return decode_message([frame.buffer for frame in frames])
         except ProtocolError as err:
+            if err.code == "protocol_version":
+                raise ProtocolMismatch(f"the backend at {self.endpoint} answered in another "
+                                       f"protocol version ({err.message}): install matching "
+                                       "versions") from err
             raise BackendError(err.code, f"the backend sent a message this client cannot "
                                f"read: {err.message}") from err
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
+    def _dispatch(self, message: ServerMessage) -> None:
         """File a message that is not the reply being waited for."""
-        if message["kind"] == "heartbeat":
-            listed = set(message.get("jobs", []))
+        if isinstance(message, Heartbeat):
+            listed = set(message.jobs)
             for job in self._jobs.values():
                 job.lost = job.id not in listed
             return
-        job = self._jobs.get(message.get("job_id"))
-        if job is not None and "request_id" not in message:
+        job = self._jobs.get(getattr(message, "job_id", None))
+        if job is not None and message.request_id is None:
             job.pending.append(message)
 
     def _request(self, op: str, fields: dict[str, Any] | None = None,
-                 frames: Sequence[bytes] = (), timeout: float | None = None) -> dict[str, Any]:
+                 frames: Sequence[bytes] = (), timeout: float | None = None) -> ServerMessage:
         request_id = next(self._request_ids)
         timeout = self.timeout if timeout is None else timeout
         self._open().send_multipart(
@@ -237,14 +239,14 @@ class Client:
             if message is None:
                 raise self._unavailable(f"no backend answered {op} at {self.endpoint} within "
                                         f"{timeout:g} s")
-            if message.get("request_id") != request_id:
+            if message.request_id != request_id:
                 self._dispatch(message)
-            elif message["kind"] == "error":
-                raise error_from(message)
+            elif isinstance(message, Error):
+                raise message.exception()
             else:
                 return message
 
-    def _next_event(self, job: Job) -> dict[str, Any]:
+    def _next_event(self, job: Job) -> ServerMessage:
         """The job's next event, waiting for it; the server must be heard from regularly."""
         while not job.pending:
             if job.lost:
@@ -259,33 +261,28 @@ class Client:
                                         f" job {job.id} was waiting (nothing heard for "
                                         f"{silent:.0f} s); it may have crashed")
         event = job.pending.popleft()
-        if event["kind"] in ("done", "cancelled", "error"):
+        if event.kind in TERMINAL_KINDS:
             self._jobs.pop(job.id, None)
         return event
 
-    def _fetch_end(self, job_id: str) -> dict[str, Any]:
+    def _fetch_end(self, job_id: str) -> ServerMessage:
         """A job's terminal message asked for again (its event was lost)."""
         try:
             return self._request("result", {"job_id": job_id})
         except BackendUnavailable:
             raise
         except BackendError as err:
-            return {"kind": "error", "job_id": job_id, "code": err.code, "message": err.message}
+            return Error(job_id=job_id, code=err.code, message=err.message)
 
     # ---- operations ----
     def health(self, timeout: float | None = None) -> dict[str, Any]:
-        """The server's state: protocol, package_version, device, loading, models_loaded,
-        load_error, queue_length, running_job, limits (docs/protocol.md). Raises
+        """The server's state as the JSON object it sent (a :class:`~shared.messages.Health`
+        header: protocol, package_version, device, loading, models_loaded, load_error,
+        queue_length, running_job, limits; docs/protocol.md). Raises
         :class:`BackendUnavailable` or :class:`ProtocolMismatch`."""
         reply = self._request("health", timeout=timeout)
-        if reply.get("protocol") != PROTOCOL_VERSION:
-            raise ProtocolMismatch(f"the backend at {self.endpoint} speaks protocol "
-                                   f"{reply.get('protocol')!r} (package "
-                                   f"{reply.get('package_version')}), this client speaks "
-                                   f"{PROTOCOL_VERSION} (package {__version__}): install "
-                                   "matching versions")
-        self._server = reply
-        return reply
+        self._server = {"protocol": PROTOCOL_VERSION, **reply.header()}
+        return self._server
 
     def ensure_running(self, python: str | None = None, extra_args: Sequence[str] = (),
                        log_path: str | None = None, wait: float = 120.0) -> dict[str, Any]:
@@ -370,17 +367,20 @@ class Client:
         self._last_heard = time.monotonic()
         return job
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
+    def cancel(self, job_id: str) -> ServerMessage:
         """Ask the server to cancel a job (any client may)."""
         return self._request("cancel", {"job_id": job_id})
 
     def fetch_result(self, job_id: str) -> tuple[ImageData, dict[str, Any]]:
         """A finished job's result, asked for again (kept by the server for a while)."""
         reply = self._request("result", {"job_id": job_id})
-        if reply["kind"] == "cancelled":
-            raise JobCancelled(str(reply.get("message", "the job was cancelled")))
-        return reply["image"], reply.get("metadata", {})
+        if isinstance(reply, Cancelled):
+            raise reply.exception()
+        if not isinstance(reply, Done):
+            raise BackendError("malformed_message", f"the backend answered result with a "
+                               f"{reply.kind} message")
+        return reply.image, reply.metadata
 
-    def shutdown(self) -> dict[str, Any]:
+    def shutdown(self) -> ServerMessage:
         """Stop the server (allowed from a local or authenticated client)."""
         return self._request("shutdown")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 
 class BackendError(Exception):
     """The backend refused a request or a job failed. ``code`` is one of the protocol's error
@@ -34,11 +32,3 @@ class JobCancelled(BackendError):
 
     def __init__(self, message: str) -> None:
         super().__init__("cancelled", message)
-
-
-def error_from(message: dict[str, Any]) -> BackendError:
-    """The exception for a protocol ``error`` message."""
-    code, text = str(message.get("code", "internal_error")), str(message.get("message", ""))
-    if code == "protocol_version":
-        return ProtocolMismatch(text)
-    return BackendError(code, text)

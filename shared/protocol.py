@@ -2,7 +2,8 @@
 
 Every message is a ZeroMQ multipart message: one UTF-8 JSON header frame (an object), then the
 raw pixel frames of the images the header describes (see :mod:`shared.framing`). The full
-reference, with an example exchange, is ``docs/protocol.md``. Pure Python.
+reference, with an example exchange, is ``docs/protocol.md``; the server's messages are typed in
+:mod:`shared.messages`. Pure Python.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 from shared.framing import (
     BYTES_PER_SAMPLE,
     FramingError,
-    ImageData,
     ImageTooLarge,
     brief,
     check_frame,
@@ -338,22 +338,3 @@ def encode(header: dict[str, Any], frames: Sequence[Any] = ()) -> list[Any]:
     text = json.dumps({"protocol": PROTOCOL_VERSION, **header}, allow_nan=False,
                       separators=(",", ":"))
     return [text.encode("utf-8"), *frames]
-
-
-def decode_message(frames: Sequence[Any]) -> dict[str, Any]:
-    """Decode a server message for a client. An ``image`` descriptor in the header becomes an
-    :class:`ImageData` built from the next frame. Raises :class:`ProtocolError`."""
-    if not frames:
-        raise ProtocolError("malformed_message", "the server sent an empty message")
-    message = parse_header(frames[0])
-    if not isinstance(message.get("kind"), str):
-        raise ProtocolError("malformed_message", "the server's message has no \"kind\"")
-    if "image" in message:
-        if len(frames) != 2:
-            raise ProtocolError("malformed_message", f"a {message['kind']} message with an "
-                                f"image needs 2 frames, it has {len(frames)}")
-        try:
-            message["image"] = ImageData.from_frame(message["image"], frames[1])
-        except FramingError as err:
-            raise ProtocolError("bad_image", f"the server's image: {err}") from err
-    return message

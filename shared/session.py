@@ -19,6 +19,7 @@ from shared.client import (
     JobCancelled,
     ProtocolMismatch,
 )
+from shared.messages import Preview, Progress, Queued
 from shared.plugin_settings import PluginSettings
 
 # A backend on this machine answers health in milliseconds; waiting long for one that is not
@@ -49,11 +50,10 @@ class Request:
     preview_interval: int = 0
 
 
-def progress_text(event: dict[str, Any]) -> str:
+def progress_text(event: Progress) -> str:
     """The status line for a progress event: scale, size and iteration."""
-    return (f"Portrait Stylization: scale {event['scale_index'] + 1}/{event['n_scales']} "
-            f"({event['width']}×{event['height']}), iteration {event['iteration']}/"
-            f"{event['iterations']}")
+    return (f"Portrait Stylization: scale {event.scale_index + 1}/{event.n_scales} "
+            f"({event.width}×{event.height}), iteration {event.iteration}/{event.iterations}")
 
 
 def _first_line(text: str) -> str:
@@ -93,13 +93,12 @@ def stylize(client: Client, request: Request, on_progress: ProgressCallback,
                             request.options, request.preview_interval if on_preview else 0)
         on_progress("Portrait Stylization: waiting for the backend", 0.0)
         for event in job.events():
-            if event["kind"] == "progress":
-                on_progress(progress_text(event), float(event["fraction"]))
-            elif event["kind"] == "preview" and on_preview is not None:
-                on_preview(event["image"])
-            elif event["kind"] == "queued" and event.get("position", 0) > 0:
-                on_progress(f"Portrait Stylization: queued behind {event['position']} job(s)",
-                            0.0)
+            if isinstance(event, Progress):
+                on_progress(progress_text(event), float(event.fraction))
+            elif isinstance(event, Preview) and on_preview is not None:
+                on_preview(event.image)
+            elif isinstance(event, Queued) and event.position > 0:
+                on_progress(f"Portrait Stylization: queued behind {event.position} job(s)", 0.0)
         return job.result()
     except JobCancelled as err:
         raise StylizationCancelled(_first_line(err.message)) from err

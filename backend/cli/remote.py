@@ -17,7 +17,8 @@ from backend.engine.events import Result
 from backend.engine.imageio import read_image, write_image
 from backend.server.images import image_data_from_source, image_data_to_float
 from backend.server.security import KeyFiles
-from shared.client import BackendError, Client, Job, JobCancelled
+from shared.client import BackendError, Client, ImageData, Job, JobCancelled
+from shared.messages import Done, Progress, Queued
 
 EXIT_FAILED = 1
 EXIT_CANCELLED = 130
@@ -76,27 +77,25 @@ def _fail(command: str, err: BackendError) -> int:
     return EXIT_FAILED
 
 
-def _follow(job: Job, total: int, quiet: bool) -> dict[str, Any]:
-    """Show the job's progress until it ends; return its done event."""
+def _follow(job: Job, total: int, quiet: bool) -> tuple[ImageData, dict[str, Any]]:
+    """Show the job's progress until it ends; return its image and metadata."""
     bar = None if quiet else tqdm(total=total, unit="it", dynamic_ncols=True)
     try:
         for event in job.events():
-            kind = event["kind"]
             if bar is None:
                 pass
-            elif kind == "queued":
-                bar.set_description(f"queued (position {event['position']})")
-            elif kind == "progress":
-                bar.set_description(f"scale {event['scale_index'] + 1}/{event['n_scales']} "
-                                    f"{event['width']}x{event['height']}", refresh=False)
-                total_loss = event["losses"].get("total")
+            elif isinstance(event, Queued):
+                bar.set_description(f"queued (position {event.position})")
+            elif isinstance(event, Progress):
+                bar.set_description(f"scale {event.scale_index + 1}/{event.n_scales} "
+                                    f"{event.width}x{event.height}", refresh=False)
+                total_loss = event.losses.get("total")
                 if total_loss is not None:
                     bar.set_postfix(loss=f"{total_loss:.4g}", refresh=False)
-                bar.update(round(event["fraction"] * total) - bar.n)
-            elif kind == "done":
+                bar.update(round(event.fraction * total) - bar.n)
+            elif isinstance(event, Done):
                 bar.update(total - bar.n)
-                return event
-        raise AssertionError("the job's events ended without a result")
+        return job.result()
     finally:
         if bar is not None:
             bar.close()
@@ -118,16 +117,16 @@ def run_submit(args: argparse.Namespace) -> int:
             return _fail("submit", err)
         try:
             try:
-                done = _follow(job, total_iterations(options), args.quiet)
+                image, metadata = _follow(job, total_iterations(options), args.quiet)
             except KeyboardInterrupt:  # Ctrl-C: cancel on the server, wait for it to stop
                 job.cancel()
-                done = _follow(job, 0, quiet=True)
+                image, metadata = _follow(job, 0, quiet=True)
         except JobCancelled as err:
             _fail("submit", err)
             return EXIT_CANCELLED
         except BackendError as err:
             return _fail("submit", err)
-    result = Result(image_data_to_float(done["image"]), done.get("metadata", {}))
+    result = Result(image_data_to_float(image), metadata)
     write_image(args.output, result, args.bits)
     if args.metadata:
         args.metadata.write_text(json.dumps(result.metadata, indent=2) + "\n")

@@ -28,22 +28,16 @@ def to_array(descriptor: dict[str, Any], frame: Any) -> np.ndarray:
     return array.astype(array.dtype.newbyteorder("="), copy=True)
 
 
-def encode_result(result: Result, dtype: str) -> tuple[dict[str, Any], bytes]:
-    """A result's pixels as a frame of ``dtype`` (u8 and u16 rounded, f32 in [0, 1])."""
+def result_image(result: Result, dtype: str) -> ImageData:
+    """A result's pixels as ``dtype`` (u8 and u16 rounded, f32 in [0, 1])."""
     if dtype == "f32":
-        values = np.clip(result.pixels, 0, 1).astype(NUMPY_DTYPES["f32"])
-    else:
-        values = result.to_array(8 if dtype == "u8" else 16).astype(NUMPY_DTYPES[dtype])
-    height, width, channels = values.shape
-    descriptor = {"width": width, "height": height, "channels": channels, "dtype": dtype}
-    return descriptor, np.ascontiguousarray(values).tobytes()
+        return array_to_image_data(np.clip(result.pixels, 0, 1).astype(np.float32))
+    return array_to_image_data(result.to_array(8 if dtype == "u8" else 16))
 
 
-def encode_preview(preview: Image.Image) -> tuple[dict[str, Any], bytes]:
-    """An 8-bit RGB PIL preview as a u8 frame."""
-    rgb = preview.convert("RGB")
-    descriptor = {"width": rgb.width, "height": rgb.height, "channels": 3, "dtype": "u8"}
-    return descriptor, rgb.tobytes()
+def preview_image(preview: Image.Image) -> ImageData:
+    """An 8-bit RGB PIL preview as u8 RGB."""
+    return array_to_image_data(np.asarray(preview.convert("RGB"), dtype=np.uint8))
 
 
 def image_data_to_array(image: ImageData) -> np.ndarray:

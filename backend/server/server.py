@@ -23,9 +23,9 @@ from backend.models.bundle import ModelBundle
 from backend.server.images import PixelError, to_array
 from backend.server.jobs import CANCEL_REASONS, FinishedJob, FinishedJobs, Job, JobQueue
 from backend.server.security import KeyFiles, peer_is_trusted, secure_socket
-from backend.server.worker import TERMINAL_KINDS, WORKER_EVENTS, Worker
+from backend.server.worker import WORKER_EVENTS, Worker
 from backend.weights import WeightsConfig
-from shared import __version__
+from shared import __version__, messages
 from shared.protocol import (
     DEFAULT_ENDPOINT,
     HEARTBEAT_INTERVAL_S,
@@ -184,11 +184,9 @@ class Server:
                 raise
             return False
 
-    def _reply(self, client: bytes, request_id: str | int | None, header: dict[str, Any],
-               frames: list[Any] | tuple = ()) -> None:
-        if request_id is not None:
-            header = {**header, "request_id": request_id}
-        self._send(client, encode(header, frames))
+    def _reply(self, client: bytes, request_id: str | int | None,
+               message: messages.ServerMessage) -> None:
+        self._send(client, message.replying_to(request_id).to_frames())
 
     def _client_gone(self, client: bytes) -> None:
         for job in [job for job in self._active.values() if job.client == client]:
@@ -205,7 +203,7 @@ class Server:
         for job in self._active.values():
             owners.setdefault(job.client, []).append(job.id)
         for client, job_ids in owners.items():
-            self._send(client, encode({"kind": "heartbeat", "jobs": job_ids}))
+            self._send(client, messages.Heartbeat(jobs=job_ids).to_frames())
 
     # ---- requests ----
     def _receive(self, frames: list[zmq.Frame]) -> None:
@@ -217,14 +215,14 @@ class Server:
             self._handle(client, request, body)
         except ProtocolError as err:
             log.info("refused a request: %s: %s", err.code, err.message)
-            self._reply(client, err.request_id, {"kind": "error", "code": err.code,
-                                                 "message": err.message})
+            self._reply(client, err.request_id, messages.Error(code=err.code,
+                                                               message=err.message))
         except Exception:
             log.exception("fault while handling a request")
-            self._reply(client, request_id, {
-                "kind": "error", "code": "internal_error",
-                "message": "the server hit an unexpected fault with this request; it goes on "
-                           "serving, and its log has the details"})
+            self._reply(client, request_id, messages.Error(
+                code="internal_error",
+                message="the server hit an unexpected fault with this request; it goes on "
+                        "serving, and its log has the details"))
 
     def _handle(self, client: bytes, request: Request, frames: list[zmq.Frame]) -> None:
         rid = request.request_id
@@ -240,21 +238,20 @@ class Server:
             if not peer_is_trusted(frames[0], self.config.endpoint):
                 raise ProtocolError("not_allowed", "shutdown is only accepted from this "
                                     "machine or from a CurveZMQ-authenticated client", rid)
-            self._reply(client, rid, {"kind": "shutting_down"})
+            self._reply(client, rid, messages.ShuttingDown())
             self.request_stop("a shutdown request")
 
-    def _health(self) -> dict[str, Any]:
+    def _health(self) -> messages.Health:
         worker, cache = self._worker, self._worker.style_cache
-        return {
-            "kind": "health", "package_version": __version__, "pid": os.getpid(),
-            "device": str(worker.models.device), "loading": not worker.ready.is_set(),
-            "models_loaded": worker.models_loaded, "load_error": worker.load_error,
-            "queue_length": len(self._queue),
-            "running_job": self._running.id if self._running else None,
-            "jobs_accepted": self._accepted, "curve": self.config.keys is not None,
-            "style_cache": {"entries": cache.entries, "bytes": cache.nbytes, "hits": cache.hits,
-                            "misses": cache.misses},
-            "limits": self.limits.to_dict()}
+        return messages.Health(
+            package_version=__version__, pid=os.getpid(), device=str(worker.models.device),
+            loading=not worker.ready.is_set(), models_loaded=worker.models_loaded,
+            load_error=worker.load_error, queue_length=len(self._queue),
+            running_job=self._running.id if self._running else None,
+            jobs_accepted=self._accepted, curve=self.config.keys is not None,
+            style_cache={"entries": cache.entries, "bytes": cache.nbytes, "hits": cache.hits,
+                         "misses": cache.misses},
+            limits=self.limits.to_dict())
 
     def _submit(self, client: bytes, request: Request) -> None:
         rid = request.request_id
@@ -283,13 +280,13 @@ class Server:
         self._queue.put(job)
         log.info("job %s accepted (#%d, %dx%d)", job.id, job.sequence, arrays[0].shape[1],
                  arrays[0].shape[0])
-        self._reply(client, rid, {"kind": "accepted", "job_id": job.id,
-                                  "position": job.announced_position})
+        self._reply(client, rid, messages.Accepted(job_id=job.id,
+                                                   position=job.announced_position))
 
     def _position_after_waiting(self) -> int:
         return len(self._queue) + (1 if self._running is not None else 0)
 
-    def _cancel(self, job_id: str, rid: str | int | None) -> dict[str, Any]:
+    def _cancel(self, job_id: str, rid: str | int | None) -> messages.Cancelling:
         job = self._active.get(job_id)
         if job is None:
             finished = self._finished.get(job_id)
@@ -299,9 +296,9 @@ class Server:
                                 f"({finished.state}); there is nothing to cancel", rid)
         if self._queue.remove(job_id) is not None:
             self._cancel_waiting(job, "requested")
-            return {"kind": "cancelling", "job_id": job_id, "state": "queued"}
+            return messages.Cancelling(job_id=job_id, state="queued")
         job.request_cancel("requested")
-        return {"kind": "cancelling", "job_id": job_id, "state": "running"}
+        return messages.Cancelling(job_id=job_id, state="running")
 
     def _result(self, client: bytes, job_id: str, rid: str | int | None) -> None:
         finished = self._finished.get(job_id)
@@ -314,17 +311,18 @@ class Server:
         if finished.state == "done" and not finished.frames:
             raise ProtocolError("result_expired", f"job {job_id} finished but its image is no "
                                 "longer kept; submit it again", rid)
-        self._reply(client, rid, finished.header, finished.frames)
+        header = finished.header if rid is None else {**finished.header, "request_id": rid}
+        self._send(client, encode(header, finished.frames))
 
     # ---- job ends ----
     def _cancel_waiting(self, job: Job, reason: str, notify: bool = True) -> None:
         """End a job that never started."""
         job.request_cancel(reason)
-        header = {"kind": "cancelled", "job_id": job.id, "reason": reason,
-                  "message": CANCEL_REASONS[reason]}
-        self._finish(job, "cancelled", header, [])
+        message = messages.Cancelled(job_id=job.id, reason=reason,
+                                     message=CANCEL_REASONS[reason])
+        self._finish(job, "cancelled", message.header(), [])
         if notify:
-            self._send(job.client, encode(header))
+            self._send(job.client, message.to_frames())
         self._announce_positions()
 
     def _finish(self, job: Job, state: str, header: dict[str, Any], frames: list[Any]) -> None:
@@ -342,13 +340,13 @@ class Server:
             job.state = "running"
             self._running = job
             self._announce_positions()
-        elif kind in TERMINAL_KINDS:
+        elif kind in messages.TERMINAL_KINDS:
             state = {"done": "done", "cancelled": "cancelled", "error": "failed"}[kind]
             log.info("job %s %s", job_id, state)
             # The image frame is kept as it came (no copy): ZeroMQ frames can be sent again.
             self._finish(job, state, json.loads(message[0].bytes), list(message[1:]))
         self._send(job.client, message)
-        if kind in TERMINAL_KINDS:
+        if kind in messages.TERMINAL_KINDS:
             self._announce_positions()
 
     def _announce_positions(self) -> None:
@@ -357,5 +355,5 @@ class Server:
             position = ahead + index
             if position != job.announced_position:
                 job.announced_position = position
-                self._send(job.client, encode({"kind": "queued", "job_id": job.id,
-                                               "position": position}))
+                self._send(job.client, messages.Queued(job_id=job.id,
+                                                       position=position).to_frames())

@@ -1,7 +1,8 @@
 """The worker: one thread per device that runs jobs one at a time on a kept ModelBundle.
 
 It never touches the client socket (ZeroMQ sockets are not thread-safe): everything it has to
-say goes to the socket loop over an inproc PUSH socket as ``[job id, kind, header, *frames]``.
+say goes to the socket loop over an inproc PUSH socket as ``[job id, kind, header, *frames]``,
+the last two a :class:`shared.messages.JobEvent` as the client will receive it.
 """
 
 from __future__ import annotations
@@ -11,21 +12,20 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from typing import Any
 
 import zmq
 
 from backend.engine import Cancelled, EngineError, OutOfMemory, ProgressEvent, stylize
 from backend.engine.style_cache import StyleTargetCache
 from backend.models.bundle import ModelBundle
-from backend.server.images import encode_preview, encode_result
+from backend.server.images import preview_image, result_image
 from backend.server.jobs import CANCEL_REASONS, Job, JobQueue
 from backend.weights import WeightsError
+from shared import messages
 from shared.options import Options
-from shared.protocol import encode, jsonable
+from shared.protocol import jsonable
 
 WORKER_EVENTS = "inproc://portrait-stylization-worker-events"
-TERMINAL_KINDS = ("done", "cancelled", "error")
 log = logging.getLogger(__name__)
 
 
@@ -89,11 +89,8 @@ class Worker(threading.Thread):
         self.models_loaded = self.models.loaded()
 
     @staticmethod
-    def _emit(outbox: zmq.Socket, job: Job, header: dict[str, Any],
-              frames: tuple[bytes, ...] = ()) -> None:
-        kind = header["kind"]
-        outbox.send_multipart([job.id.encode(), kind.encode(),
-                               *encode({"kind": kind, "job_id": job.id, **header}, frames)],
+    def _emit(outbox: zmq.Socket, event: messages.JobEvent) -> None:
+        outbox.send_multipart([event.job_id.encode(), event.kind.encode(), *event.to_frames()],
                               copy=False)
 
     def _progress_sender(self, outbox: zmq.Socket,
@@ -103,28 +100,23 @@ class Worker(threading.Thread):
         def on_progress(event: ProgressEvent) -> None:
             nonlocal last_sent
             if event.preview is not None:
-                descriptor, pixels = encode_preview(event.preview)
-                self._emit(outbox, job, {"kind": "preview", "scale_index": event.scale_index,
-                                         "iteration": event.iteration, "image": descriptor},
-                           (pixels,))
+                self._emit(outbox, messages.Preview(
+                    job_id=job.id, scale_index=event.scale_index, iteration=event.iteration,
+                    image=preview_image(event.preview)))
             now = time.monotonic()
             # Throttled so a slow reader is not flooded; a scale's first and last always go.
             if (event.iteration in (1, event.iterations)
                     or now - last_sent >= self._progress_interval_s):
                 last_sent = now
-                self._emit(outbox, job, {
-                    "kind": "progress", "scale_index": event.scale_index,
-                    "n_scales": event.n_scales, "width": event.width, "height": event.height,
-                    "iteration": event.iteration, "iterations": event.iterations,
-                    "losses": jsonable(event.losses), "fraction": event.fraction_done})
+                self._emit(outbox, messages.Progress.of(job.id, event))
         return on_progress
 
     def _run(self, job: Job, outbox: zmq.Socket) -> None:
         self.jobs_started += 1
         started = time.monotonic()
-        self._emit(outbox, job, {"kind": "started", "sequence": job.sequence,
-                                 "run_index": self.jobs_started,
-                                 "device": str(self.models.device)})
+        self._emit(outbox, messages.Started(job_id=job.id, sequence=job.sequence,
+                                            run_index=self.jobs_started,
+                                            device=str(self.models.device)))
         try:
             if job.cancel.is_set():
                 raise Cancelled("cancelled before it started")
@@ -132,22 +124,22 @@ class Worker(threading.Thread):
                              on_progress=self._progress_sender(outbox, job), cancel=job.cancel,
                              models=self.models, preview_interval=job.preview_interval,
                              style_cache=self.style_cache)
-            descriptor, pixels = encode_result(result, job.result_dtype)
+            image = result_image(result, job.result_dtype)
         except Cancelled:
-            self._emit(outbox, job, {"kind": "cancelled", "reason": job.cancel_reason,
-                                     "message": CANCEL_REASONS[job.cancel_reason]})
+            self._emit(outbox, messages.Cancelled(job_id=job.id, reason=job.cancel_reason,
+                                                  message=CANCEL_REASONS[job.cancel_reason]))
         except Exception as err:  # any failure is reported; the server lives on
             code, message = describe_failure(err)
             if code == "internal_error":
                 log.error("job %s failed:\n%s", job.id, traceback.format_exc())
             else:
                 log.warning("job %s failed (%s): %s", job.id, code, message)
-            self._emit(outbox, job, {"kind": "error", "code": code, "message": message})
+            self._emit(outbox, messages.Error(job_id=job.id, code=code, message=message))
         else:
-            self._emit(outbox, job, {
-                "kind": "done", "image": descriptor, "metadata": jsonable(result.metadata),
-                "sequence": job.sequence, "run_index": self.jobs_started,
-                "timings": {"queued_s": round(started - job.submitted_at, 3),
-                            "run_s": round(time.monotonic() - started, 3)}}, (pixels,))
+            self._emit(outbox, messages.Done(
+                job_id=job.id, image=image, metadata=jsonable(result.metadata),
+                sequence=job.sequence, run_index=self.jobs_started,
+                timings={"queued_s": round(started - job.submitted_at, 3),
+                         "run_s": round(time.monotonic() - started, 3)}))
         finally:
             self.models_loaded = self.models.loaded()

@@ -20,7 +20,7 @@ def test_concurrent_clients_each_get_their_own_result_in_fifo_order(server, styl
             client.health()
             barrier.wait()
             job = client.submit(photo_image("astronaut", width, height), [style], options=TINY)
-            started = next(e for e in job.events() if e["kind"] == "started")
+            started = next(e for e in job.events() if e.kind == "started")
             image, _ = job.result()
             outcomes[index] = {"job": job.id, "size": (image.width, image.height),
                                "sequence": started["sequence"],

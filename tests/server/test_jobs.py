@@ -27,13 +27,13 @@ def test_a_job_streams_its_events_and_returns_the_image_with_alpha(client, style
     job = client.submit(content, [style], options={**TINY, "initial_iterations": 2},
                         preview_interval=1)
     events = list(job.events())
-    kinds = [event["kind"] for event in events]
+    kinds = [event.kind for event in events]
     assert kinds[0] == "queued" and kinds[1] == "started" and kinds[-1] == "done"
-    progress = [event for event in events if event["kind"] == "progress"]
-    assert [event["iteration"] for event in progress] == [1, 2]
-    assert progress[-1]["fraction"] == 1.0
-    assert {"total", "content", "style", "tv"} <= set(progress[-1]["losses"])
-    previews = [event["image"] for event in events if event["kind"] == "preview"]
+    progress = [event for event in events if event.kind == "progress"]
+    assert [event.iteration for event in progress] == [1, 2]
+    assert progress[-1].fraction == 1.0
+    assert {"total", "content", "style", "tv"} <= set(progress[-1].losses)
+    previews = [event.image for event in events if event.kind == "preview"]
     assert len(previews) == 2 and previews[0].channels == 3 and previews[0].dtype == "u8"
     image, metadata = job.result()
     assert (image.width, image.height, image.channels, image.dtype) == (32, 24, 4, "u8")
@@ -78,7 +78,7 @@ def test_two_styles_with_weights_are_accepted(client, content, style):
 def test_a_running_job_is_cancelled_and_the_server_serves_on(client, content, style):
     job = client.submit(content, [style], options=ENDLESS)
     for event in job.events():
-        if event["kind"] == "progress":
+        if event.kind == "progress":
             job.cancel()
             break
     with pytest.raises(JobCancelled, match="at a client's request"):
@@ -100,8 +100,8 @@ def test_a_waiting_job_is_cancelled_before_it_starts(client, content, style):
     running = client.submit(content, [style], options=ENDLESS)
     waiting = client.submit(content, [style], options=TINY)
     assert client.health()["queue_length"] == 1
-    assert client.cancel(waiting.id)["state"] == "queued"
-    assert [event["kind"] for event in _events_until_cancelled(waiting)] == ["queued"]
+    assert client.cancel(waiting.id).state == "queued"
+    assert [event.kind for event in _events_until_cancelled(waiting)] == ["queued"]
     running.cancel()
     with pytest.raises(JobCancelled):
         running.result()

@@ -30,7 +30,7 @@ load = lambda path: ImageData(**json.load(open(path + ".json")), data=open(path,
 job = Client(endpoint).submit(load(content), [load(style)], options=json.loads(options))
 print(job.id, flush=True)
 for event in job.events():
-    if event["kind"] == "progress":
+    if event.kind == "progress":
         print("progress", flush=True)
 """
 
@@ -59,7 +59,7 @@ def test_a_vanished_clients_job_is_cancelled_and_the_server_serves_on(server, cl
     try:
         # Queued behind the orphan's endless job: it can only start once that job is cancelled.
         job = client.submit(content, [style], options=TINY)
-        next(event for event in job.events() if event["kind"] == "started")
+        next(event for event in job.events() if event.kind == "started")
         assert time.monotonic() - gone_at < LEASE_LIMIT_S
         job.result()
         with pytest.raises(JobCancelled, match="client disconnected"):
@@ -75,7 +75,7 @@ def test_a_killed_server_is_reported_to_a_waiting_client(start_server, content, 
     with server.client() as client:
         job = client.submit(content, [style], options=ENDLESS)
         events = job.events()
-        next(event for event in events if event["kind"] == "progress")
+        next(event for event in events if event.kind == "progress")
         server.process.kill()
         killed_at = time.monotonic()
         with pytest.raises(BackendUnavailable, match="stopped answering"):
@@ -97,8 +97,8 @@ def test_ensure_running_starts_a_detached_backend_which_shutdown_stops(tmp_path,
         assert os.getsid(health["pid"]) == health["pid"]  # its own session: detached
         assert client.launched.process.pid == health["pid"]
         job = client.submit(content, [style], options=ENDLESS)
-        next(event for event in job.events() if event["kind"] == "progress")
-        assert stopper.shutdown()["kind"] == "shutting_down"
+        next(event for event in job.events() if event.kind == "progress")
+        assert stopper.shutdown().kind == "shutting_down"
         with pytest.raises(JobCancelled, match="server is stopping"):
             job.result()
         assert client.launched.process.wait(timeout=60) == 0

@@ -6,16 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from docs.protocol_tables import error_table, options_table
+from docs.protocol_tables import error_table, event_table, options_table, reply_table
+from shared.messages import MESSAGE_TYPES
 from shared.protocol import OPERATIONS
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
-MESSAGE_KINDS = ["health", "accepted", "cancelling", "shutting_down", "error", "queued",
-                 "started", "progress", "preview", "done", "cancelled", "heartbeat"]
 
 
 @pytest.mark.parametrize(("marker", "table"), [("protocol-errors", error_table),
-                                                ("protocol-options", options_table)])
+                                                ("protocol-options", options_table),
+                                                ("protocol-replies", reply_table),
+                                                ("protocol-events", event_table)])
 def test_generated_tables_match_the_code(marker, table):
     found = re.search(rf"<!-- {marker}:start -->\n(.*?)\n<!-- {marker}:end -->", DOC, re.S)
     assert found.group(1) == table()
@@ -28,7 +29,7 @@ def test_every_operation_and_its_fields_are_documented(op):
         assert f"`{field}`" in section, f"{op}.{field}"
 
 
-@pytest.mark.parametrize("kind", MESSAGE_KINDS)
+@pytest.mark.parametrize("kind", MESSAGE_TYPES)
 def test_every_server_message_kind_is_documented(kind):
     assert f"| `{kind}`" in DOC or f"### `{kind}` reply" in DOC
 

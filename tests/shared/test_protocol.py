@@ -5,12 +5,12 @@ import json
 import pytest
 
 from shared.framing import ImageData
+from shared.messages import decode_message
 from shared.protocol import (
     ERROR_CODES,
     PROTOCOL_VERSION,
     Limits,
     ProtocolError,
-    decode_message,
     decode_request,
     encode,
     jsonable,
@@ -84,7 +84,7 @@ def test_server_messages_with_an_image_decode_to_image_data():
                      "image": {"width": 1, "height": 1, "channels": 2, "dtype": "u16"}},
                     [b"\x01\x00\xff\xff"])
     message = decode_message(frames)
-    assert message["image"] == ImageData(1, 1, 2, "u16", b"\x01\x00\xff\xff")
+    assert message.image == ImageData(1, 1, 2, "u16", b"\x01\x00\xff\xff")
 
 
 @pytest.mark.parametrize(("frames", "code"), [

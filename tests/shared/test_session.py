@@ -8,6 +8,7 @@ import threading
 import pytest
 import zmq
 
+from shared.messages import Progress
 from shared.plugin_settings import PluginSettings
 from shared.session import (
     StylizationFailed,
@@ -19,8 +20,8 @@ from tests.gimp.harness import free_endpoint
 
 
 def test_progress_reads_scale_size_and_iteration():
-    event = {"scale_index": 1, "n_scales": 3, "width": 256, "height": 192, "iteration": 40,
-             "iterations": 500}
+    event = Progress(job_id="j", scale_index=1, n_scales=3, width=256, height=192,
+                     iteration=40, iterations=500, losses={}, fraction=0.5)
     assert progress_text(event) == ("Portrait Stylization: scale 2/3 (256×192), iteration "
                                     "40/500")
 
