@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
@@ -32,6 +32,7 @@ from shared.errors import BackendError, BackendUnavailable, JobCancelled, Protoc
 from shared.framing import ImageData
 from shared.messages import (
     TERMINAL_KINDS,
+    Accepted,
     Cancelled,
     Done,
     Error,
@@ -59,8 +60,17 @@ __all__ = ["BackendError", "BackendUnavailable", "Client", "ImageData", "Job", "
 
 START_POLL_S = 1.0
 ENVELOPE_BYTES = 64 * 1024  # room for the JSON header beside the pixels
+Reply = TypeVar("Reply", bound=ServerMessage)
 HANDSHAKE_FAILURES = (zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
                       | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+
+
+def _expect(kind: type[Reply], reply: ServerMessage, op: str) -> Reply:
+    """``reply`` if it is the kind that answers ``op``; a BackendError otherwise."""
+    if not isinstance(reply, kind):
+        raise BackendError("malformed_message", f"the backend answered {op} with a {reply.kind} "
+                           "message")
+    return reply
 
 
 class Job:
@@ -362,7 +372,8 @@ class Client:
             "options": dict(options or {}), "preview_interval": preview_interval,
             "result_dtype": result_dtype}
         reply = self._request("submit", fields, [content.data, *(s.data for s in styles)])
-        job = Job(self, reply["job_id"], reply.get("position", 0))
+        accepted = _expect(Accepted, reply, "submit")
+        job = Job(self, accepted.job_id, accepted.position)
         self._jobs[job.id] = job
         self._last_heard = time.monotonic()
         return job
@@ -376,10 +387,8 @@ class Client:
         reply = self._request("result", {"job_id": job_id})
         if isinstance(reply, Cancelled):
             raise reply.exception()
-        if not isinstance(reply, Done):
-            raise BackendError("malformed_message", f"the backend answered result with a "
-                               f"{reply.kind} message")
-        return reply.image, reply.metadata
+        done = _expect(Done, reply, "result")
+        return done.image, done.metadata
 
     def shutdown(self) -> ServerMessage:
         """Stop the server (allowed from a local or authenticated client)."""

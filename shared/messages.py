@@ -14,9 +14,9 @@ Python; the wire format is the one docs/protocol.md describes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import MISSING, Field, dataclass, field, fields, replace
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, TypeVar
 
 from shared import __version__
 from shared.errors import BackendError, JobCancelled, ProtocolMismatch
@@ -84,12 +84,25 @@ class JobEvent(ServerMessage):
     job_id: str
 
 
+Message = TypeVar("Message", bound=ServerMessage)
+
+
+def message(kind: str, answers: str | None = None,
+            when: str | None = None) -> Callable[[type[Message]], type[Message]]:
+    """Declare a message class: a frozen, keyword-only dataclass sent as ``kind``. ``answers``
+    names the request a reply answers and ``when`` says when an event is sent (docs tables)."""
+    def declare(cls: type[Message]) -> type[Message]:
+        cls.kind, cls.answers, cls.when = kind, answers, when
+        return dataclass(frozen=True, kw_only=True)(cls)
+    return declare
+
+
 # ---- replies ----
 
-@dataclass(frozen=True, kw_only=True)
+@message("health", answers="`health`")
 class Health(ServerMessage):
-    kind = "health"
-    answers = "`health`"
+    """The server's state and limits."""
+
     package_version: str = _doc()
     pid: int = _doc()
     device: str = _doc()
@@ -104,64 +117,51 @@ class Health(ServerMessage):
     limits: dict[str, int] = _doc("[Limits](#limits)")
 
 
-@dataclass(frozen=True, kw_only=True)
+@message("accepted", answers="`submit`")
 class Accepted(ServerMessage):
-    kind = "accepted"
-    answers = "`submit`"
+    """A submitted job was queued; events of ``job_id`` follow."""
+
     job_id: str = _doc("string")
     position: int = _doc("jobs ahead of it, the running one included")
 
 
-@dataclass(frozen=True, kw_only=True)
+@message("cancelling", answers="`cancel`")
 class Cancelling(ServerMessage):
-    kind = "cancelling"
-    answers = "`cancel`"
+    """A cancel request was taken; the job's ``cancelled`` event follows."""
+
     job_id: str = _doc()
     state: str = _doc('`"queued"`: cancelled already, or `"running"`: stops within an '
                       'iteration')
 
 
-@dataclass(frozen=True, kw_only=True)
+@message("shutting_down", answers="`shutdown`")
 class ShuttingDown(ServerMessage):
-    kind = "shutting_down"
-    answers = "`shutdown`"
+    """The server takes no more jobs and stops once the running one has."""
 
 
 # ---- events ----
 
-@dataclass(frozen=True, kw_only=True)
+@message("queued", when="the number of jobs ahead of it changed")
 class Queued(JobEvent):
-    kind = "queued"
-    when = "the number of jobs ahead of it changed"
+    """The job's place in the queue."""
+
     position: int = _doc()
 
 
-@dataclass(frozen=True, kw_only=True)
+@message("started", when="the worker took it")
 class Started(JobEvent):
-    kind = "started"
-    when = "the worker took it"
+    """The worker began the job."""
+
     sequence: int = _doc("order of acceptance")
     run_index: int = _doc("order of starting")
     device: str = _doc()
 
 
-class OptimisationStep(Protocol):
-    """What the engine reports after one iteration (``backend.engine.ProgressEvent``)."""
-
-    scale_index: int
-    n_scales: int
-    width: int
-    height: int
-    iteration: int
-    iterations: int
-    losses: Mapping[str, float]
-    fraction_done: float
-
-
-@dataclass(frozen=True, kw_only=True)
+@message("progress",
+         when="every iteration, at most 10 per second, always the first and last of each scale")
 class Progress(JobEvent):
-    kind = "progress"
-    when = "every iteration, at most 10 per second, always the first and last of each scale"
+    """One iteration done (throttled)."""
+
     scale_index: int = _doc("from 0")
     n_scales: int = _doc()
     width: int = _doc()
@@ -173,27 +173,28 @@ class Progress(JobEvent):
     fraction: float = _doc("0 … 1 of all iterations")
 
     @classmethod
-    def of(cls, job_id: str, step: OptimisationStep) -> Progress:
-        """The event for the engine's report of one iteration of job ``job_id``."""
+    def of(cls, job_id: str, step: Any) -> Progress:
+        """The event for the engine's report of one iteration of job ``job_id``: ``step`` is a
+        ``backend.engine.ProgressEvent`` (or has its attributes)."""
         return cls(job_id=job_id, scale_index=step.scale_index, n_scales=step.n_scales,
                    width=step.width, height=step.height, iteration=step.iteration,
                    iterations=step.iterations, losses=jsonable(dict(step.losses)),
                    fraction=step.fraction_done)
 
 
-@dataclass(frozen=True, kw_only=True)
+@message("preview", when="every `preview_interval` iterations")
 class Preview(JobEvent):
-    kind = "preview"
-    when = "every `preview_interval` iterations"
+    """The image as it is now, shrunk."""
+
     scale_index: int = _doc()
     iteration: int = _doc()
     image: ImageData = _image("u8 RGB, long side ≤ 512")
 
 
-@dataclass(frozen=True, kw_only=True)
+@message("done", when="the result")
 class Done(JobEvent):
-    kind = "done"
-    when = "the result"
+    """The job's result: the image and what was done to make it."""
+
     image: ImageData = _image()
     metadata: dict[str, Any] = _doc(default_factory=dict)
     sequence: int = _doc(default=0)
@@ -201,10 +202,10 @@ class Done(JobEvent):
     timings: dict[str, float] = _doc("`queued_s`, `run_s`", default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@message("cancelled", when="the job stopped")
 class Cancelled(JobEvent):
-    kind = "cancelled"
-    when = "the job stopped"
+    """The job stopped before its end."""
+
     reason: str = _doc("`requested`, `client_gone`, `shutting_down`")
     message: str = _doc()
 
@@ -212,13 +213,12 @@ class Cancelled(JobEvent):
         return JobCancelled(self.message)
 
 
-@dataclass(frozen=True, kw_only=True)
+@message("error",
+         answers="any request",
+         when="the job failed (e.g. `out_of_memory`, `missing_weights`, `engine_error`)")
 class Error(ServerMessage):
     """A refused request (a reply, no ``job_id``) or a failed job (an event)."""
 
-    kind = "error"
-    answers = "any request"
-    when = "the job failed (e.g. `out_of_memory`, `missing_weights`, `engine_error`)"
     job_id: str | None = _absent_when_none()  # set on a job's error event
     code: str = _doc()
     message: str = _doc()
@@ -229,10 +229,10 @@ class Error(ServerMessage):
         return BackendError(self.code, self.message)
 
 
-@dataclass(frozen=True, kw_only=True)
+@message("heartbeat", when="every second while the client has jobs")
 class Heartbeat(ServerMessage):
-    kind = "heartbeat"
-    when = "every second while the client has jobs"
+    """The server lives; the jobs it holds for this client."""
+
     jobs: list[str] = _doc("ids of this client's waiting and running jobs")
 
 

@@ -23,8 +23,8 @@ def test_concurrent_clients_each_get_their_own_result_in_fifo_order(server, styl
             started = next(e for e in job.events() if e.kind == "started")
             image, _ = job.result()
             outcomes[index] = {"job": job.id, "size": (image.width, image.height),
-                               "sequence": started["sequence"],
-                               "run_index": started["run_index"]}
+                               "sequence": started.sequence,
+                               "run_index": started.run_index}
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
     for thread in threads:
