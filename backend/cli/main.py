@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 import warnings
 from typing import NoReturn
 
 from backend.engine.events import Cancelled, EngineError
+from backend.engine.file_pixels import ImageNote
 from backend.engine.images import ImageInputError
 from backend.models.bundle import DeviceError
 from backend.models.vgg import CheckpointError
@@ -50,11 +52,15 @@ def _say(prefix: str, message: str) -> None:
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
     if issubclass(category, RandomWeightsWarning):
         print(f"\n*** WARNING: {message} ***\n", file=sys.stderr)
+    elif issubclass(category, ImageNote):
+        _say("note: ", str(message))
 
 
 def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     warnings.simplefilter("always", RandomWeightsWarning)
+    warnings.simplefilter("always", ImageNote)
+    logging.getLogger("tifffile").setLevel(logging.ERROR)  # damaged files: our one line says it
     warnings.showwarning = _warning_line
     parser = build_parser()
     args = parser.parse_args(argv)

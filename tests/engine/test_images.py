@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -15,44 +14,20 @@ from PIL import Image, ImageCms
 from backend.engine.events import Result
 from backend.engine.imageio import read_image, write_image
 from backend.engine.images import ImageInputError, prepare, srgb_profile_bytes
+from tests.engine.image_files import SRGB_D50, icc_profile, png_bytes, xyz_tag
 
 # Adobe RGB (1998): its D50-adapted colorants and gamma 563/256, as its own profile states them.
 ADOBE_RGB_COLORANTS = {"rXYZ": (0.60974, 0.31111, 0.01947), "gXYZ": (0.20528, 0.62567, 0.06087),
                        "bXYZ": (0.14919, 0.06322, 0.74457)}
 ADOBE_RGB_GAMMA = 563 / 256
-# sRGB primaries adapted to D50 with Bradford (columns: R, G, B), as ICC sRGB profiles hold them.
-SRGB_D50 = np.array([[0.4360747, 0.3850649, 0.1430804], [0.2225045, 0.7168786, 0.0606169],
-                     [0.0139322, 0.0971045, 0.7141733]])
-D50 = (0.9642, 1.0, 0.8249)
-
-
-def _s15fixed16(value: float) -> bytes:
-    return struct.pack(">i", round(value * 65536))
-
-
-def _xyz_tag(value: tuple[float, float, float]) -> bytes:
-    return b"XYZ \0\0\0\0" + b"".join(_s15fixed16(c) for c in value)
 
 
 def adobe_rgb_profile() -> bytes:
     """A version-2 matrix/TRC ICC profile for Adobe RGB (1998), written byte by byte."""
-    name = b"Adobe RGB (1998) test"
-    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(ADOBE_RGB_GAMMA * 256)) + b"\0\0"
-    desc = (b"desc\0\0\0\0" + struct.pack(">I", len(name) + 1) + name + b"\0"
-            + struct.pack(">IIHB", 0, 0, 0, 0) + bytes(67))
-    desc += bytes(-len(desc) % 4)
-    tags = [(b"desc", desc), (b"wtpt", _xyz_tag(D50))]
-    tags += [(sig.encode(), _xyz_tag(v)) for sig, v in ADOBE_RGB_COLORANTS.items()]
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(ADOBE_RGB_GAMMA * 256))
+    tags = [(sig.encode(), xyz_tag(v)) for sig, v in ADOBE_RGB_COLORANTS.items()]
     tags += [(sig, curve) for sig in (b"rTRC", b"gTRC", b"bTRC")]
-    offset = 128 + 4 + 12 * len(tags)
-    table, data = struct.pack(">I", len(tags)), b""
-    for sig, body in tags:
-        table += sig + struct.pack(">II", offset + len(data), len(body))
-        data += body
-    header = (struct.pack(">I", offset + len(data)) + bytes(4) + struct.pack(">I", 0x02100000)
-              + b"mntrRGB XYZ " + bytes(12) + b"acsp" + bytes(28)
-              + b"".join(_s15fixed16(c) for c in D50) + bytes(48))
-    return header + table + data
+    return icc_profile(b"RGB ", b"mntr", tags)
 
 
 def adobe_rgb_to_srgb(rgb8: np.ndarray) -> np.ndarray:
@@ -63,20 +38,6 @@ def adobe_rgb_to_srgb(rgb8: np.ndarray) -> np.ndarray:
     linear = np.clip(linear, 0, 1)
     encoded = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
     return encoded * 255
-
-
-def write_png16(path: Path, pixels: np.ndarray) -> None:
-    """A 16-bit RGB(A) PNG written from the specification (no imaging library involved)."""
-    h, w, c = pixels.shape
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(
-            ">I", zlib.crc32(kind + body))
-
-    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in pixels)
-    header = struct.pack(">IIBBBBB", w, h, 16, 6 if c == 4 else 2, 0, 0, 0)
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-                     + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def _rgb(source) -> np.ndarray:
@@ -219,7 +180,7 @@ def test_16_bit_png_is_read_as_uint16_in_rgb_order(tmp_path: Path, channels: int
     pixels = _random_pixels(7, 9, 65535, np.uint16)
     if channels == 4:
         pixels = np.dstack([pixels, np.full((7, 9), 40000, np.uint16)])
-    write_png16(tmp_path / "deep.png", pixels)
+    (tmp_path / "deep.png").write_bytes(png_bytes(pixels))
     read = read_image(tmp_path / "deep.png")
     assert isinstance(read, np.ndarray) and read.dtype == np.uint16
     np.testing.assert_array_equal(read, pixels)
@@ -231,18 +192,6 @@ def test_8_bit_png_is_read_as_a_pil_image(tmp_path: Path) -> None:
     read = read_image(tmp_path / "plain.png")
     assert isinstance(read, Image.Image)
     np.testing.assert_array_equal(np.asarray(read), pixels)
-
-
-@pytest.mark.parametrize(("name", "complaint"), [
-    ("missing.png", "no such file"), ("garbage.png", "not a readable image"),
-    ("garbage.tif", "not a readable TIFF")])
-def test_unreadable_file_is_an_image_input_error(tmp_path: Path, name: str,
-                                                 complaint: str) -> None:
-    if name.startswith("garbage"):
-        (tmp_path / name).write_bytes(b"definitely not an image")
-    with pytest.raises(ImageInputError, match=complaint) as caught:
-        read_image(tmp_path / name)
-    assert name in str(caught.value)
 
 
 def _result(channels: int = 3) -> Result:
@@ -287,3 +236,12 @@ def test_16_bit_jpeg_is_refused(tmp_path: Path) -> None:
 def test_result_array_depth_must_be_8_or_16() -> None:
     with pytest.raises(ValueError, match="bits must be 8 or 16"):
         _result().to_array(12)
+
+
+def test_16_bit_png_is_converted_through_its_profile_at_16_bits(tmp_path: Path) -> None:
+    (tmp_path / "adobe16.png").write_bytes(png_bytes(COLOURS.astype(np.uint16) * 257,
+                                                     icc=adobe_rgb_profile()))
+    read = read_image(tmp_path / "adobe16.png")
+    assert read.dtype == np.uint16
+    np.testing.assert_allclose(read / 257.0, adobe_rgb_to_srgb(COLOURS), atol=1.0)
+    assert np.abs(read / 257.0 - COLOURS).max() > 20  # the profile did change the pixels
