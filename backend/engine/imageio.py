@@ -30,6 +30,14 @@ from backend.engine.file_pixels import (
     profile_to_srgb,
 )
 from backend.engine.images import ImageInputError, srgb_profile_bytes
+from backend.engine.output_files import (
+    IMAGE_SUFFIXES,
+    SIXTEEN_BIT_SUFFIXES,
+    OutputWriteError,
+    atomic_file,
+    check_image_path,
+    default_bits,
+)
 from backend.engine.tiff_files import TiffCodecMissing, read_tiff
 
 __all__ = ["MAX_FILE_PIXELS", "ImageNote", "read_image", "write_image"]
@@ -182,31 +190,36 @@ def _exif_orientation(exif: bytes) -> int:
 
 
 def write_image(path: str | Path, result: Result, bits: int | None = None) -> Path:
-    """Write a result as PNG/TIFF (8 or 16 bits; default 16 for TIFF, 8 otherwise) or any
-    8-bit format Pillow knows, with an sRGB profile."""
+    """Write ``result`` at ``path`` atomically (a temporary file renamed into place): PNG or TIFF
+    with 8 or 16 bits per channel (``bits``; default 16 for TIFF, 8 otherwise), JPEG, WebP or BMP
+    with 8, alpha kept where the format has it; an sRGB profile embedded (not in 16-bit PNG and
+    BMP). Check the path first with :func:`~backend.engine.output_files.check_image_path`.
+
+    Raises :class:`~backend.engine.output_files.OutputPathError` for a format that cannot hold
+    the request, :class:`~backend.engine.output_files.OutputWriteError` or :class:`OSError` when
+    writing fails."""
     path = Path(path)
     suffix = path.suffix.lower()
-    bits = bits or (16 if suffix in TIFF_SUFFIXES else 8)
-    if bits == 16 and suffix not in TIFF_SUFFIXES | {".png"}:
-        raise ImageInputError(f"{path}: 16-bit output needs a .png, .tif or .tiff file name")
-    if suffix in TIFF_SUFFIXES:
-        array = result.to_array(bits)
-        tifffile.imwrite(path, array, photometric="rgb",
-                         extratags=[(34675, "B", None, srgb_profile_bytes(), False)])
-    elif bits == 16:
-        import cv2
-
-        array = result.to_array(16)
-        order = [2, 1, 0, 3][: array.shape[2]]
-        if not cv2.imwrite(str(path), np.ascontiguousarray(array[..., order])):
-            raise ImageInputError(f"{path}: could not write the PNG")
-    else:
-        image = result.to_pil()
-        if suffix in (".jpg", ".jpeg"):
-            image = image.convert("RGB")
-        try:
-            image.save(path, icc_profile=srgb_profile_bytes(),
-                       **({"quality": 95} if suffix in (".jpg", ".jpeg", ".webp") else {}))
-        except (OSError, ValueError, KeyError) as err:
-            raise ImageInputError(f"{path}: cannot write this format ({err})") from err
+    bits = bits or default_bits(path)
+    if suffix not in IMAGE_SUFFIXES or bits == 16 and suffix not in SIXTEEN_BIT_SUFFIXES:
+        check_image_path(path, bits)
+    with atomic_file(path) as temporary:
+        if suffix in TIFF_SUFFIXES:
+            tifffile.imwrite(temporary, result.to_array(bits), photometric="rgb",
+                             extratags=[(34675, "B", None, srgb_profile_bytes(), False)])
+        elif bits == 16:
+            temporary.write_bytes(imagecodecs.png_encode(result.to_array(16)))
+        else:
+            _write_with_pillow(temporary, IMAGE_SUFFIXES[suffix], result)
     return path
+
+
+def _write_with_pillow(path: Path, image_format: str, result: Result) -> None:
+    image = result.to_pil()
+    if image_format in ("JPEG", "BMP"):
+        image = image.convert("RGB")
+    extra = {"quality": 95} if image_format in ("JPEG", "WebP") else {}
+    try:
+        image.save(path, format=image_format.upper(), icc_profile=srgb_profile_bytes(), **extra)
+    except (ValueError, KeyError) as err:
+        raise OutputWriteError(f"{path}: Pillow cannot write this {image_format} ({err})") from err

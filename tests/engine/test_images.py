@@ -14,6 +14,7 @@ from PIL import Image, ImageCms
 from backend.engine.events import Result
 from backend.engine.imageio import read_image, write_image
 from backend.engine.images import ImageInputError, prepare, srgb_profile_bytes
+from backend.engine.output_files import OutputPathError
 from tests.engine.image_files import SRGB_D50, icc_profile, png_bytes, xyz_tag
 
 # Adobe RGB (1998): its D50-adapted colorants and gamma 563/256, as its own profile states them.
@@ -229,7 +230,7 @@ def test_8_bit_png_output_carries_srgb_and_alpha(tmp_path: Path) -> None:
 
 
 def test_16_bit_jpeg_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ImageInputError, match="16-bit output needs"):
+    with pytest.raises(OutputPathError, match="JPEG has no 16-bit form"):
         write_image(tmp_path / "out.jpg", _result(), bits=16)
 
 
