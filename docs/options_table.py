@@ -10,29 +10,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shared.options import option_specs  # noqa: E402
+from shared.options import OptionSpec, option_specs  # noqa: E402
 
 
-def _range(spec: dict) -> str:
-    if spec["choices"]:
-        return " / ".join(spec["choices"])
-    if spec["minimum"] is None:
+def _range(spec: OptionSpec) -> str:
+    if spec.choices:
+        return " / ".join(spec.choices)
+    if spec.minimum is None:
         return ""
-    return f"{spec['minimum']:g} – {spec['maximum']:.10g}"
+    return f"{spec.minimum:g} – {spec.maximum:.10g}"
 
 
-def _default(spec: dict) -> str:
-    value = spec["default"]
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value) or "(none)"
-    return str(value)
+def _default(spec: OptionSpec) -> str:
+    return spec.type.format(spec.default) or "(none)"
 
 
 def options_table() -> str:
     rows = ["| flag | default | range | what it does |", "|---|---|---|---|"]
     for spec in option_specs():
-        flag = "--" + (spec["flag"] or spec["name"].replace("_", "-"))
-        rows.append(f"| `{flag}` | {_default(spec)} | {_range(spec)} | {spec['help']} |")
+        rows.append(f"| `--{spec.flag}` | {_default(spec)} | {_range(spec)} | {spec.help} |")
     return "\n".join(rows)
 
 

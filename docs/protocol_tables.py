@@ -9,18 +9,15 @@ the code.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from shared.messages import ENDINGS, EVENTS, REPLIES, ServerMessage  # noqa: E402
-from shared.options import option_specs  # noqa: E402
+from shared.options import OptionSpec, option_specs  # noqa: E402
 from shared.protocol import ERROR_CODES  # noqa: E402
-
-JSON_TYPES = {"float": "number", "int": "integer", "int?": "integer or null", "str": "string",
-              "bool": "boolean", "ints": "array of integers",
-              "boxes": "array of [x0, y0, x1, y1]"}
 
 
 def error_table() -> str:
@@ -29,21 +26,20 @@ def error_table() -> str:
     return "\n".join(rows)
 
 
-def _allowed(spec: dict) -> str:
-    if spec["choices"]:
-        return ", ".join(f'`"{choice}"`' for choice in spec["choices"])
-    if spec["minimum"] is None:
+def _allowed(spec: OptionSpec) -> str:
+    if spec.choices:
+        return ", ".join(f'`"{choice}"`' for choice in spec.choices)
+    if spec.minimum is None:
         return ""
-    return f"{spec['minimum']:g} … {spec['maximum']:.10g}"
+    return f"{spec.minimum:g} … {spec.maximum:.10g}"
 
 
 def options_table() -> str:
     rows = ["| key | JSON type | default | allowed | meaning |", "|---|---|---|---|---|"]
     for spec in option_specs():
-        default = "null" if spec["default"] is None else repr(spec["default"]).replace("'", '"')
-        default = {"True": "true", "False": "false"}.get(default, default)
-        rows.append(f"| `{spec['name']}` | {JSON_TYPES[spec['type']]} | `{default}` | "
-                    f"{_allowed(spec)} | {spec['help']} |")
+        default = json.dumps(spec.type.to_json(spec.default))
+        rows.append(f"| `{spec.name}` | {spec.type.json_type} | `{default}` | "
+                    f"{_allowed(spec)} | {spec.help} |")
     return "\n".join(rows)
 
 

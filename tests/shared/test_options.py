@@ -151,15 +151,15 @@ def test_replace_validates_the_change() -> None:
 
 def test_option_specs_describe_every_field_in_declaration_order() -> None:
     specs = option_specs()
-    assert [s["name"] for s in specs] == OPTION_NAMES
+    assert [s.name for s in specs] == OPTION_NAMES
     defaults = Options().to_dict()
     for spec in specs:
-        assert spec["help"], spec["name"]
-        assert spec["default"] == defaults[spec["name"]]
-        assert spec["group"] in ("style", "faces", "background")
-        if spec["type"] == "str":
-            assert spec["default"] in spec["choices"]
-    types = {s["name"]: s["type"] for s in specs}
+        assert spec.help, spec.name
+        assert spec.type.to_json(spec.default) == defaults[spec.name]
+        assert spec.group in ("style", "faces", "background")
+        if spec.type.tag == "str":
+            assert spec.default in spec.choices
+    types = {s.name: s.type.tag for s in specs}
     assert (types["content_weight"], types["iterations"], types["style_size"]) == (
         "float", "int", "int?")
     assert (types["face_boxes"], types["face_layers"], types["square_faces"]) == (

@@ -1,0 +1,350 @@
+"""One codec per kind of option value: how it is checked, carried as JSON, written as text,
+offered on a command line and shown in an editor's dialog.
+
+:mod:`shared.options` declares each option with one of these types; the CLI, the protocol
+reference, the README and the editors' dialogs ask the type, never the option's name. A new
+kind of option (a mask, a preset name) is one new class here. Pure Python (GIMP imports it).
+
+Editor-neutral widget kinds (:attr:`OptionType.widget`): ``"float"`` and ``"int"`` (a number
+field with a range, a step and decimal digits), ``"bool"`` (a toggle), ``"choice"`` (one of
+:attr:`OptionType.choices`) and ``"text"`` (a one-line entry holding :meth:`OptionType.format`'s
+text).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+MAX_DIGITS = 6  # decimal digits a dialog shows at most
+
+
+class OptionsError(ValueError):
+    """An option is unknown, of the wrong type, or outside its range; one line."""
+
+
+def _is_finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # JSON integers can be too large for a float
+        return False
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _whole(value: Any) -> bool:
+    """An int, or a float with no fractional part (JSON clients may send 255.0)."""
+    return _is_number(value) and (isinstance(value, int)
+                                  or (math.isfinite(value) and value.is_integer()))
+
+
+def decimals(value: float) -> int:
+    """Decimal places of ``value``'s shortest exact text: 0.015 → 3, 1e-06 → 6, 2.0 → 0."""
+    mantissa, _, exponent = repr(float(value)).partition("e")
+    places = len(mantissa.partition(".")[2].rstrip("0"))
+    return max(places - int(exponent or 0), 0)
+
+
+def number_text(value: float) -> str:
+    """``value`` as the shortest text that reads back exactly: 2.0 → "2", 0.015 → "0.015"."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e16 else repr(value)
+
+
+def _numbers(text: str, kind: Callable[[str], Any], what: str) -> tuple:
+    """Comma-separated numbers; spaces and empty parts are ignored."""
+    try:
+        return tuple(kind(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise OptionsError(f"expected {what}, got {text!r}") from None
+
+
+class OptionType:
+    """The base: a value that JSON carries as it is. Subclasses set the class attributes and
+    override what differs. :meth:`coerce` raises :class:`OptionsError` without the option's
+    name (:class:`shared.options.OptionSpec` adds it)."""
+
+    tag = ""  # short name used in tests and tables: "float", "int", "int?", ...
+    json_type = ""  # the JSON type, as the protocol reference states it
+    metavar: str | None = None  # the CLI's placeholder for the value
+    widget = "text"  # the editor-neutral widget kind (see the module docstring)
+    widget_hint = ""  # appended to the help text in an editor's dialog
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def coerce(self, value: Any) -> Any:
+        """The canonical Python value for ``value`` (from JSON or Python); raises
+        :class:`OptionsError` when it is not acceptable."""
+        raise NotImplementedError
+
+    def to_json(self, value: Any) -> Any:
+        """The JSON-ready form of a canonical value (tuples become lists)."""
+        return value
+
+    def parse(self, text: str) -> Any:
+        """The value written as ``text`` (CLI flags, text fields), not yet range-checked:
+        :meth:`coerce` does that. Raises :class:`OptionsError` saying the expected form."""
+        raise NotImplementedError
+
+    def format(self, value: Any) -> str:
+        """``value`` as text that :meth:`parse` reads back."""
+        return str(value)
+
+    def to_widget(self, value: Any) -> Any:
+        """The value an editor's widget holds for a canonical value."""
+        return self.format(value) if self.widget == "text" else value
+
+    def from_widget(self, raw: Any) -> Any:
+        """The option value from a widget's value (not yet range-checked). A text widget may
+        hand over None for an empty field."""
+        return self.parse(raw or "") if self.widget == "text" else raw
+
+    def widget_range(self) -> tuple[float | None, float | None]:
+        """The lowest and highest value a number widget may hold (None: unbounded)."""
+        return self.minimum, self.maximum
+
+    def step_for(self, default: Any) -> float | None:
+        """The increment of a number widget (None for other widgets)."""
+        return None
+
+    def digits_for(self, default: Any) -> int:
+        """Decimal digits a number widget shows (0 for whole numbers and other widgets)."""
+        return 0
+
+    def cli_arguments(self, flag: str, help: str, default: Any) -> dict[str, Any]:
+        """``argparse.add_argument`` keyword arguments for ``--flag``; a ``type`` given here
+        raises :class:`OptionsError`, which the CLI turns into argparse's error."""
+        return {"type": self.parse, "metavar": self.metavar, "choices": self.choices or None,
+                "help": f"{help} (default: {self.to_json(default)})"}
+
+
+class Real(OptionType):
+    """A finite float within ``[minimum, maximum]``; ``step`` is a dialog's increment (by
+    default the last decimal place of the option's default, at least 0.1)."""
+
+    tag, json_type, metavar, widget = "float", "number", "N", "float"
+    kind: Callable[[Any], Any] = float
+
+    def __init__(self, minimum: float, maximum: float, step: float | None = None) -> None:
+        self.minimum, self.maximum, self.step = minimum, maximum, step
+
+    def coerce(self, value: Any) -> Any:
+        if not _is_number(value):
+            raise OptionsError(f"expected a number, got {value!r}")
+        if not _is_finite(value):
+            raise OptionsError(f"must be finite and within float range, got {value!r:.40}")
+        if self.kind is int and not float(value).is_integer():
+            raise OptionsError(f"expected a whole number, got {value!r}")
+        if not self.minimum <= value <= self.maximum:
+            raise OptionsError(f"{value!r} is outside [{self.minimum:g}, {self.maximum:g}]")
+        return self.kind(value)
+
+    def parse(self, text: str) -> Any:
+        try:
+            return self.kind(text.strip())
+        except ValueError:
+            what = "a whole number" if self.kind is int else "a number"
+            raise OptionsError(f"expected {what}, got {text!r}") from None
+
+    def format(self, value: Any) -> str:
+        return number_text(value)
+
+    def step_for(self, default: Any) -> float | None:
+        return self.step or 10.0 ** -max(decimals(default), 1)
+
+    def digits_for(self, default: Any) -> int:
+        bounds = (default, self.minimum, self.maximum, self.step_for(default))
+        return min(max(decimals(v) for v in bounds), MAX_DIGITS)
+
+
+class Whole(Real):
+    """A whole number within ``[minimum, maximum]``; whole floats (20.0) become ints."""
+
+    tag, json_type, widget = "int", "integer", "int"
+    kind = int
+
+    def __init__(self, minimum: int, maximum: int) -> None:
+        super().__init__(minimum, maximum, 1)
+
+    def digits_for(self, default: Any) -> int:
+        return 0
+
+
+class OptionalWhole(Whole):
+    """A whole number within ``[minimum, maximum]``, or None for "not set". Its text is empty
+    and its widget holds 0 when not set (a value ``minimum`` never allows)."""
+
+    tag, json_type, widget_hint = "int?", "integer or null", " (0: not set)"
+
+    def __init__(self, minimum: int, maximum: int) -> None:
+        if minimum < 1:
+            raise ValueError("an optional whole number needs minimum >= 1: 0 means not set")
+        super().__init__(minimum, maximum)
+
+    def coerce(self, value: Any) -> Any:
+        return None if value is None else super().coerce(value)
+
+    def parse(self, text: str) -> Any:
+        return None if not text.strip() else super().parse(text)
+
+    def format(self, value: Any) -> str:
+        return "" if value is None else super().format(value)
+
+    def to_widget(self, value: Any) -> Any:
+        return 0 if value is None else value
+
+    def from_widget(self, raw: Any) -> Any:
+        return None if raw == 0 else raw
+
+    def widget_range(self) -> tuple[float | None, float | None]:
+        return 0, self.maximum
+
+
+class Flag(OptionType):
+    """True or false. On the command line a flag that turns it on, or off when the flag's name
+    starts with ``no-``."""
+
+    tag, json_type, widget = "bool", "boolean", "bool"
+    WORDS = {"true": True, "yes": True, "on": True, "1": True,
+             "false": False, "no": False, "off": False, "0": False}
+
+    def coerce(self, value: Any) -> Any:
+        if not isinstance(value, bool):
+            raise OptionsError(f"expected true or false, got {value!r}")
+        return value
+
+    def parse(self, text: str) -> Any:
+        try:
+            return self.WORDS[text.strip().lower()]
+        except KeyError:
+            raise OptionsError(f"expected true or false, got {text!r}") from None
+
+    def format(self, value: Any) -> str:
+        return "true" if value else "false"
+
+    def cli_arguments(self, flag: str, help: str, default: Any) -> dict[str, Any]:
+        return {"action": "store_false" if flag.startswith("no-") else "store_true",
+                "help": help}
+
+
+class Choice(OptionType):
+    """One of a fixed set of names."""
+
+    tag, json_type, widget = "str", "string", "choice"
+
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self.choices = choices
+
+    def coerce(self, value: Any) -> Any:
+        if value not in self.choices:
+            raise OptionsError(f"{value!r} is not one of {', '.join(self.choices)}")
+        return value
+
+    def parse(self, text: str) -> Any:
+        return text.strip()
+
+
+class Indices(OptionType):
+    """A non-empty set of distinct indices ``0 .. count - 1``, kept sorted; written
+    ``0,1,3``."""
+
+    tag, json_type, metavar = "ints", "array of integers", "I,J,..."
+    widget_hint = "; whole numbers separated by commas"
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+
+    def coerce(self, value: Any) -> Any:
+        if (not isinstance(value, (list, tuple)) or not value
+                or not all(isinstance(i, int) and not isinstance(i, bool) for i in value)):
+            raise OptionsError(f"expected a non-empty list of layer indices, got {value!r}")
+        if any(not 0 <= i < self.count for i in value) or len(set(value)) != len(value):
+            raise OptionsError(f"indices must be distinct and within 0..{self.count - 1}, got "
+                               f"{list(value)}")
+        return tuple(sorted(value))
+
+    def to_json(self, value: Any) -> Any:
+        return list(value)
+
+    def parse(self, text: str) -> Any:
+        return _numbers(text, int, "whole numbers separated by commas, such as 0,1,3,4,5")
+
+    def format(self, value: Any) -> str:
+        return ",".join(str(i) for i in value)
+
+
+class Colour(OptionType):
+    """An sRGB colour, three whole numbers 0-255; written ``R,G,B`` or ``#rrggbb``."""
+
+    tag, json_type, metavar = "colour", "array of integers", "R,G,B"
+    widget_hint = "; R,G,B (0-255) or #rrggbb"
+
+    def coerce(self, value: Any) -> Any:
+        if (not isinstance(value, (list, tuple)) or len(value) != 3
+                or not all(_whole(c) and 0 <= c <= 255 for c in value)):
+            raise OptionsError(f"expected three whole numbers 0-255, got {value!r}")
+        return tuple(int(c) for c in value)
+
+    def to_json(self, value: Any) -> Any:
+        return list(value)
+
+    def parse(self, text: str) -> Any:
+        text = text.strip()
+        if text.startswith("#") and len(text) == 7:
+            try:
+                return tuple(int(text[i:i + 2], 16) for i in (1, 3, 5))
+            except ValueError:
+                pass
+        values = () if text.startswith("#") else _numbers(text, int, "R,G,B")
+        if len(values) != 3:
+            raise OptionsError(f"expected R,G,B (0-255) or #rrggbb, got {text!r}")
+        return values
+
+    def format(self, value: Any) -> str:
+        return ",".join(str(c) for c in value)
+
+
+class Boxes(OptionType):
+    """Rectangles ``(x0, y0, x1, y1)`` in content pixels with ``x1 > x0`` and ``y1 > y0``;
+    written ``X0,Y0,X1,Y1`` and separated by semicolons. The CLI flag is repeatable."""
+
+    tag, json_type, metavar = "boxes", "array of [x0, y0, x1, y1]", "X0,Y0,X1,Y1"
+    widget_hint = "; boxes separated by semicolons, in content layer pixels"
+
+    def coerce(self, value: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise OptionsError(f"expected a list of [x0, y0, x1, y1], got {value!r}")
+        for box in value:
+            if (not isinstance(box, (list, tuple)) or len(box) != 4
+                    or not all(_is_number(v) and _is_finite(v) for v in box)):
+                raise OptionsError(f"each box must be four finite numbers, got {box!r}")
+            if box[2] <= box[0] or box[3] <= box[1]:
+                raise OptionsError(f"box {list(box)} must have x1 > x0 and y1 > y0")
+        return tuple(tuple(float(v) for v in box) for box in value)
+
+    def to_json(self, value: Any) -> Any:
+        return [list(box) for box in value]
+
+    def parse(self, text: str) -> Any:
+        boxes = []
+        for part in (p.strip() for p in text.split(";")):
+            if not part:
+                continue
+            try:
+                box = tuple(float(v) for v in part.split(","))
+            except ValueError:
+                box = ()
+            if len(box) != 4 or not all(math.isfinite(v) for v in box):
+                raise OptionsError(f"each box is four numbers X0,Y0,X1,Y1, got {part!r}")
+            boxes.append(box)
+        return tuple(boxes)
+
+    def format(self, value: Any) -> str:
+        return "; ".join(",".join(number_text(v) for v in box) for box in value)
+
+    def cli_arguments(self, flag: str, help: str, default: Any) -> dict[str, Any]:
+        return {"type": self.parse, "metavar": self.metavar, "action": "extend",
+                "help": f"{help} (repeatable)"}
