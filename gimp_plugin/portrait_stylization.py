@@ -87,7 +87,7 @@ def _stylize(image, content_item, style_items, style_weights, options, preview_i
 
     Gimp.progress_init("Portrait Stylization: connecting to the backend")
     result_layer = canvas.ResultLayer(image, content, region, style_items[0].name,
-                                      options["background"])
+                                      options.background)
     try:
         client = session.connect(settings)
         try:

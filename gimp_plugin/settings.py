@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from shared.options import Options, OptionsError
 from shared.plugin_settings import CONFIG_FILE, PluginSettings, SettingsError
@@ -26,7 +25,7 @@ class LastOptions:
     the quick procedure reuses), and the style layers by item id (valid while GIMP runs), so
     Filters ▸ Repeat and the dialog start from them whatever the run mode was."""
 
-    options: dict[str, Any] = field(default_factory=lambda: Options().to_dict())
+    options: Options = field(default_factory=Options)
     preview_interval: int = 25
     style_layer: int | None = None
     second_style_layer: int | None = None
@@ -36,7 +35,8 @@ class LastOptions:
         path = Path(folder) / LAST_OPTIONS_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        values = {**asdict(self), "options": self.options.to_dict()}
+        partial.write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
         partial.replace(path)  # never leave a half-written file for the next run
 
     @classmethod
@@ -50,7 +50,7 @@ class LastOptions:
             return cls()
         try:
             values = json.loads(path.read_text(encoding="utf-8"))
-            options = Options.from_dict(values["options"]).to_dict()
+            options = Options.from_dict(values["options"])
             interval = int(values.get("preview_interval", 25))
             layers = [values.get(key) for key in ("style_layer", "second_style_layer")]
             if not all(layer is None or isinstance(layer, int) for layer in layers):

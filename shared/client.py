@@ -19,7 +19,7 @@ import itertools
 import os
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -330,8 +330,9 @@ class Client:
 
     def _check_submission(self, content: ImageData, styles: Sequence[ImageData],
                           style_weights: Sequence[float] | None,
-                          options: dict[str, Any] | None) -> None:
-        """Refuse locally what the server would refuse, before sending megabytes."""
+                          options: Options | Mapping[str, Any] | None) -> Options:
+        """Refuse locally what the server would refuse, before sending megabytes; returns the
+        options to send."""
         images = [content, *styles]
         if not all(isinstance(image, ImageData) for image in images):
             raise TypeError("content and styles must be ImageData")
@@ -341,10 +342,11 @@ class Client:
         if style_weights is not None and len(style_weights) != len(styles):
             raise BackendError("bad_field", f"{len(style_weights)} style weights for "
                                f"{len(styles)} style images")
-        try:
-            Options.from_dict(dict(options or {}))
-        except OptionsError as err:
-            raise BackendError("bad_options", f"options: {err}") from err
+        if not isinstance(options, Options):
+            try:
+                options = Options.from_dict(dict(options or {}))
+            except OptionsError as err:
+                raise BackendError("bad_options", f"options: {err}") from err
         limits = (self._server or self.health())["limits"]
         for image in images:
             if image.pixels > limits["max_pixels"]:
@@ -357,19 +359,22 @@ class Client:
             raise BackendError("message_too_large", f"the images hold {total:,} bytes, over the "
                                f"server's {limits['max_message_bytes']:,}: send smaller or 8-bit"
                                " images")
+        return options
 
     def submit(self, content: ImageData, styles: Sequence[ImageData],
                style_weights: Sequence[float] | None = None,
-               options: dict[str, Any] | None = None, preview_interval: int = 0,
+               options: Options | Mapping[str, Any] | None = None, preview_interval: int = 0,
                result_dtype: str | None = None) -> Job:
         """Queue a job; returns at once with its :class:`Job`. ``options`` are
-        :class:`shared.options.Options` fields; ``result_dtype`` (u8, u16, f32) defaults to the
-        content's."""
-        self._check_submission(content, styles, style_weights, options)
+        :class:`shared.options.Options`, or some of its fields by name (the rest default);
+        ``result_dtype`` (u8, u16, f32) defaults to the content's. Raises
+        :class:`BackendError` (``bad_options``, ``bad_field``, ``image_too_large``,
+        ``message_too_large``) for what the server would refuse."""
+        options = self._check_submission(content, styles, style_weights, options)
         fields: dict[str, Any] = {
             "content": content.descriptor(), "styles": [s.descriptor() for s in styles],
             "style_weights": None if style_weights is None else [float(w) for w in style_weights],
-            "options": dict(options or {}), "preview_interval": preview_interval,
+            "options": options.to_dict(), "preview_interval": preview_interval,
             "result_dtype": result_dtype}
         reply = self._request("submit", fields, [content.data, *(s.data for s in styles)])
         accepted = _expect(Accepted, reply, "submit")

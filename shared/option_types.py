@@ -280,7 +280,7 @@ class Colour(OptionType):
     """An sRGB colour, three whole numbers 0-255; written ``R,G,B`` or ``#rrggbb``."""
 
     tag, json_type, metavar = "colour", "array of integers", "R,G,B"
-    widget_hint = "; R,G,B (0-255) or #rrggbb"
+    widget_hint = " (or #rrggbb)"
 
     def coerce(self, value: Any) -> Any:
         if (not isinstance(value, (list, tuple)) or len(value) != 3

@@ -20,6 +20,7 @@ from shared.client import (
     ProtocolMismatch,
 )
 from shared.messages import Preview, Progress, Queued
+from shared.options import Options
 from shared.plugin_settings import PluginSettings
 
 # A backend on this machine answers health in milliseconds; waiting long for one that is not
@@ -46,7 +47,7 @@ class Request:
     content: ImageData
     styles: Sequence[ImageData]
     style_weights: Sequence[float] | None
-    options: dict[str, Any]
+    options: Options
     preview_interval: int = 0
 
 

@@ -112,7 +112,7 @@ def run_submit(args: argparse.Namespace) -> int:
         try:
             if args.start:
                 client.ensure_running(sys.executable)
-            job = client.submit(content, styles, args.style_weights, options.to_dict())
+            job = client.submit(content, styles, args.style_weights, options)
         except BackendError as err:
             return _fail("submit", err)
         try:

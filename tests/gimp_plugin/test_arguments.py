@@ -23,7 +23,7 @@ def by_name():
 
 def test_every_option_is_an_argument_named_with_dashes():
     names = set(by_name())
-    assert {spec["name"].replace("_", "-") for spec in option_specs()} <= names
+    assert {spec.name.replace("_", "-") for spec in option_specs()} <= names
     assert {"style-layer", "content-weight", "face-weight", "mesh-weight", "min-scale",
             "end-scale", "iterations", "initial-iterations", "background"} <= names
 
@@ -31,15 +31,15 @@ def test_every_option_is_an_argument_named_with_dashes():
 def test_help_defaults_and_ranges_come_from_the_option_specs():
     arguments = by_name()
     for spec in option_specs():
-        argument = arguments[spec["name"].replace("_", "-")]
-        assert argument.option == spec["name"]
-        assert argument.blurb.startswith(spec["help"])
-        if spec["type"] in ("float", "int"):
-            assert argument.default == spec["default"]
-            assert argument.minimum == spec["minimum"]
-            assert argument.maximum == min(spec["maximum"], GIMP_INT_MAX)
-        if spec["type"] == "str":
-            assert argument.kind == "choice" and argument.choices == spec["choices"]
+        argument = arguments[spec.name.replace("_", "-")]
+        assert argument.option == spec.name
+        assert argument.blurb.startswith(spec.help)
+        if spec.type.tag in ("float", "int"):
+            assert argument.default == spec.default
+            assert argument.minimum == spec.minimum
+            assert argument.maximum == min(spec.maximum, GIMP_INT_MAX)
+        if spec.type.tag == "str":
+            assert argument.kind == "choice" and argument.choices == spec.choices
 
 
 def test_labels_carry_no_mnemonic_underscores():
@@ -49,26 +49,26 @@ def test_labels_carry_no_mnemonic_underscores():
 
 def test_the_default_arguments_give_the_default_options():
     defaults = {a.name: a.default for a in option_arguments()}
-    assert engine_options(defaults) == Options().to_dict()
+    assert engine_options(defaults) == Options()
 
 
 def test_absent_arguments_take_the_option_defaults():
-    assert engine_options({"face-weight": 0.5}) == Options(face_weight=0.5).to_dict()
+    assert engine_options({"face-weight": 0.5}) == Options(face_weight=0.5)
 
 
 def test_argument_values_are_the_inverse_of_engine_options():
     options = Options(face_layers=(1, 2), face_boxes=((1.5, 2, 30, 40), (5, 6, 7, 8)),
-                      style_size=256, background_colour=(1, 2, 3), init="gray").to_dict()
+                      style_size=256, background_colour=(1, 2, 3), init="gray")
     assert engine_options(argument_values(options)) == options
 
 
 def test_zero_style_size_means_not_set():
-    assert engine_options({"style-size": 0})["style_size"] is None
-    assert engine_options({"style-size": 300})["style_size"] == 300
+    assert engine_options({"style-size": 0}).style_size is None
+    assert engine_options({"style-size": 300}).style_size == 300
 
 
 def test_an_empty_string_from_gimp_may_arrive_as_none():
-    assert engine_options({"face-boxes": None})["face_boxes"] == []
+    assert engine_options({"face-boxes": None}).face_boxes == ()
 
 
 @pytest.mark.parametrize("values, words", [
@@ -90,10 +90,10 @@ def test_plugin_arguments_come_first_and_have_no_option():
 
 
 def test_face_boxes_move_into_the_crop_and_are_clipped_or_dropped():
-    options = {"face_boxes": [[10, 10, 30, 30], [0, 0, 5, 5], [45, 15, 80, 25]]}
+    options = Options(face_boxes=((10, 10, 30, 30), (0, 0, 5, 5), (45, 15, 80, 25)))
     cropped = crop_face_boxes(options, 8, 6, 40, 20)
-    assert cropped["face_boxes"] == [[2.0, 4.0, 22.0, 20.0], [37.0, 9.0, 40.0, 19.0]]
-    assert options["face_boxes"][0] == [10, 10, 30, 30]  # the caller's options are left alone
+    assert cropped.face_boxes == ((2.0, 4.0, 22.0, 20.0), (37.0, 9.0, 40.0, 19.0))
+    assert options.face_boxes[0] == (10, 10, 30, 30)  # the caller's options are left alone
 
 
 def test_mnemonics_take_the_first_free_letter_and_avoid_the_dialog_buttons():

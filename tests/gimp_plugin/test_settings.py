@@ -52,7 +52,7 @@ def test_a_malformed_config_is_reported(tmp_path):
 def test_last_options_default_until_saved(tmp_path):
     assert not LastOptions.exists(tmp_path)
     assert LastOptions.load(tmp_path) == LastOptions()
-    chosen = LastOptions(Options(face_weight=2.0).to_dict(), 5, 12, None, 0.5)
+    chosen = LastOptions(Options(face_weight=2.0), 5, 12, None, 0.5)
     chosen.save(tmp_path / "plug-in-settings")
     assert LastOptions.load(tmp_path / "plug-in-settings") == chosen
 
