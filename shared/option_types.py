@@ -293,12 +293,13 @@ class Colour(OptionType):
 
     def parse(self, text: str) -> Any:
         text = text.strip()
-        if text.startswith("#") and len(text) == 7:
-            try:
-                return tuple(int(text[i:i + 2], 16) for i in (1, 3, 5))
-            except ValueError:
-                pass
-        values = () if text.startswith("#") else _numbers(text, int, "R,G,B")
+        try:
+            if text.startswith("#"):
+                values = tuple(int(text[i:i + 2], 16) for i in (1, 3, 5)) if len(text) == 7 else ()
+            else:
+                values = _numbers(text, int, "R,G,B")
+        except (ValueError, OptionsError):
+            values = ()
         if len(values) != 3:
             raise OptionsError(f"expected R,G,B (0-255) or #rrggbb, got {text!r}")
         return values

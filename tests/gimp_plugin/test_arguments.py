@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gimp_plugin.arguments import (
     GIMP_INT_MAX,
@@ -15,6 +17,7 @@ from gimp_plugin.arguments import (
     option_arguments,
 )
 from shared.options import Options, OptionsError, option_specs
+from tests.shared.option_values import values_of
 
 
 def by_name():
@@ -99,3 +102,27 @@ def test_face_boxes_move_into_the_crop_and_are_clipped_or_dropped():
 def test_mnemonics_take_the_first_free_letter_and_avoid_the_dialog_buttons():
     marked = mnemonic_labels(["Style layer", "Second style layer", "Content weight", "Cool"])
     assert marked == ["S_tyle layer", "S_econd style layer", "Co_ntent weight", "Cool"]
+
+
+def test_number_arguments_show_enough_digits_for_their_defaults():
+    arguments = by_name()
+    assert (arguments["content-weight"].digits, arguments["content-weight"].step) == (3, 0.001)
+    assert (arguments["iterations"].digits, arguments["iterations"].step) == (0, 1)
+    for argument in dialog_arguments():
+        if argument.kind == "double":
+            assert round(argument.default, argument.digits) == argument.default, argument.name
+            assert 0 < argument.step <= argument.maximum - argument.minimum, argument.name
+
+
+def test_a_text_argument_that_cannot_be_read_names_its_label_once():
+    with pytest.raises(OptionsError, match=r"^Background colour: expected R,G,B \(0-255\) or "
+                                           r"#rrggbb, got '#12'$"):
+        engine_options({"background-colour": "#12"})
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.fixed_dictionaries({}, optional={spec.name: values_of(spec.type)
+                                           for spec in option_specs()}))
+def test_any_options_survive_the_procedure_arguments(values):
+    options = Options(**values)
+    assert engine_options(argument_values(options)) == options

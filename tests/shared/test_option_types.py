@@ -1,0 +1,178 @@
+"""One codec per option type (shared/option_types.py): JSON, text, CLI and widget forms of each
+kind of option value, and the errors they raise."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared.option_types import (
+    MAX_DIGITS,
+    Boxes,
+    Colour,
+    Flag,
+    Indices,
+    OptionalWhole,
+    OptionsError,
+    Real,
+    Whole,
+    decimals,
+    number_text,
+)
+from shared.options import option_specs
+from tests.shared.option_values import FINITE, values_of
+
+SPECS = {spec.name: spec for spec in option_specs()}
+
+
+OPTION_VALUES = st.sampled_from(sorted(SPECS)).flatmap(
+    lambda name: st.tuples(st.just(SPECS[name]), values_of(SPECS[name].type)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(OPTION_VALUES)
+def test_every_value_survives_text_json_and_widget_round_trips(spec_and_value) -> None:
+    spec, value = spec_and_value
+    kind = spec.type
+    assert spec.coerce(value) == value
+    assert spec.coerce(kind.parse(kind.format(value))) == value
+    assert spec.coerce(json.loads(json.dumps(kind.to_json(value)))) == value
+    assert spec.coerce(kind.from_widget(kind.to_widget(value))) == value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(SPECS)), st.text(max_size=24))
+def test_any_text_parses_or_raises_one_line_naming_the_form(name: str, text: str) -> None:
+    try:
+        SPECS[name].type.parse(text)
+    except OptionsError as err:
+        assert "\n" not in str(err) and str(err)
+
+
+JSON_LIKE = st.recursive(st.none() | st.booleans() | st.integers() | FINITE | st.floats()
+                         | st.text(max_size=6), lambda inner: st.lists(inner, max_size=5),
+                         max_leaves=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(SPECS)), JSON_LIKE)
+def test_any_json_value_coerces_or_raises_one_line_starting_with_the_name(name: str,
+                                                                          value: object) -> None:
+    try:
+        coerced = SPECS[name].coerce(value)
+    except OptionsError as err:
+        assert str(err).startswith(f"{name}: ") and "\n" not in str(err)
+        return
+    assert SPECS[name].coerce(coerced) == coerced
+
+
+@pytest.mark.parametrize(("value", "places"), [(0.015, 3), (1e-06, 6), (2.0, 0), (1e4, 0),
+                                               (0.9999, 4), (1.5e-07, 8), (12.25, 2)])
+def test_decimals_count_the_places_of_the_shortest_exact_text(value: float, places: int) -> None:
+    assert decimals(value) == places
+
+
+@pytest.mark.parametrize(("value", "text"), [(2.0, "2"), (0.015, "0.015"), (1e20, "1e+20"),
+                                             (-3.5, "-3.5"), (7, "7")])
+def test_numbers_are_written_as_the_shortest_text_that_reads_back(value: float,
+                                                                  text: str) -> None:
+    assert number_text(value) == text
+
+
+def test_every_float_option_shows_its_default_and_bounds_exactly() -> None:
+    floats = [spec for spec in SPECS.values() if spec.type.widget == "float"]
+    assert floats
+    for spec in floats:
+        assert 1 <= spec.digits <= MAX_DIGITS, spec.name
+        shown = [v for v in (spec.default, spec.minimum, spec.maximum, spec.step)
+                 if decimals(v) <= MAX_DIGITS]
+        assert all(round(v, spec.digits) == v for v in shown), spec.name
+    assert SPECS["content_weight"].digits >= 3  # 0.015, not 0.0
+    assert SPECS["content_weight"].step == 0.001
+
+
+def test_whole_numbers_step_by_one_and_show_no_digits() -> None:
+    assert (SPECS["iterations"].step, SPECS["iterations"].digits) == (1, 0)
+
+
+def test_an_explicit_step_sets_the_increment_and_the_digits() -> None:
+    kind = Real(0.0, 10.0, step=0.005)
+    assert (kind.step_for(1.0), kind.digits_for(1.0)) == (0.005, 3)
+
+
+def test_an_optional_whole_number_is_empty_text_and_zero_in_a_widget_when_not_set() -> None:
+    kind = OptionalWhole(32, 8192)
+    assert (kind.format(None), kind.parse("  "), kind.to_widget(None)) == ("", None, 0)
+    assert kind.from_widget(0) is None and kind.from_widget(300) == 300
+    assert kind.widget_range() == (0, 8192)
+
+
+def test_an_optional_whole_number_that_allows_zero_is_a_definition_error() -> None:
+    with pytest.raises(ValueError, match="minimum >= 1"):
+        OptionalWhole(0, 10)
+
+
+@pytest.mark.parametrize(("text", "colour"), [("#ff8000", (255, 128, 0)), ("1, 2,3", (1, 2, 3)),
+                                              (" #00FF10 ", (0, 255, 16))])
+def test_a_colour_is_written_as_r_g_b_or_hex(text: str, colour: tuple) -> None:
+    assert Colour().parse(text) == colour
+
+
+@pytest.mark.parametrize("text", ["#12345", "#gg0000", "1,2", "1,2,3,4", "white", ""])
+def test_an_unreadable_colour_says_both_forms(text: str) -> None:
+    with pytest.raises(OptionsError, match=r"^expected R,G,B \(0-255\) or #rrggbb, got"):
+        Colour().parse(text)
+
+
+def test_boxes_are_separated_by_semicolons_and_an_unreadable_one_is_quoted() -> None:
+    assert Boxes().parse("1,2,3,4; 5.5,6,7,8;") == ((1.0, 2.0, 3.0, 4.0), (5.5, 6.0, 7.0, 8.0))
+    assert Boxes().format(((1.0, 2.0, 3.0, 4.5),)) == "1,2,3,4.5"
+    with pytest.raises(OptionsError, match=r"^each box is four numbers X0,Y0,X1,Y1, got '1,2,3'$"):
+        Boxes().parse("0,0,5,5; 1,2,3")
+
+
+def test_layer_indices_are_written_with_commas_and_kept_sorted() -> None:
+    kind = Indices(15)
+    assert kind.parse("5, 0,3") == (5, 0, 3)
+    assert kind.coerce([5, 0, 3]) == (0, 3, 5) and kind.format((0, 3, 5)) == "0,3,5"
+    with pytest.raises(OptionsError, match="^expected whole numbers separated by commas"):
+        kind.parse("0,x")
+
+
+@pytest.mark.parametrize(("text", "value"), [("yes", True), ("Off", False), ("true", True),
+                                             ("0", False)])
+def test_a_flag_reads_the_usual_words(text: str, value: bool) -> None:
+    assert Flag().parse(text) is value
+
+
+def test_a_number_written_wrongly_names_the_expected_form() -> None:
+    with pytest.raises(OptionsError, match="^expected a whole number, got '2.5'$"):
+        Whole(1, 10).parse("2.5")
+    with pytest.raises(OptionsError, match="^expected a number, got 'abc'$"):
+        Real(0.0, 1.0).parse("abc")
+
+
+def test_an_option_error_names_the_option_once() -> None:
+    with pytest.raises(OptionsError, match=r"^iterations: 0 is outside \[1, 100000\]$"):
+        SPECS["iterations"].coerce(0)
+
+
+def test_labels_are_the_option_names_in_words() -> None:
+    assert SPECS["face_weight"].label == "Face weight"
+    assert all("_" not in spec.label for spec in SPECS.values())
+
+
+def test_the_documented_json_type_of_each_option_type_describes_its_json_default() -> None:
+    python_types = {"number": float, "integer": int, "string": str, "boolean": bool}
+    for spec in SPECS.values():
+        default = spec.type.to_json(spec.default)
+        expected = python_types.get(spec.type.json_type)
+        if expected is not None:
+            assert type(default) is expected, spec.name
+        elif spec.type.json_type.startswith("array"):
+            assert isinstance(default, list), spec.name
+        else:
+            assert default is None or isinstance(default, int), spec.name
