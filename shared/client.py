@@ -38,8 +38,10 @@ from shared.messages import (
     Error,
     Heartbeat,
     JobEvent,
+    Progress,
     Queued,
     ServerMessage,
+    Started,
     decode_message,
 )
 from shared.options import Options, OptionsError
@@ -81,6 +83,7 @@ class Job:
         self.id = job_id
         self.pending: deque[ServerMessage] = deque([Queued(job_id=job_id, position=position)])
         self.lost = False  # the server's heartbeat no longer lists it: fetch its end
+        self.last_known = f"queued (position {position})"  # what the server last said of it
         self._result: tuple[ImageData, dict[str, Any]] | None = None
         self._failure: BackendError | None = None
 
@@ -108,11 +111,21 @@ class Job:
             yield event
 
     def result(self) -> tuple[ImageData, dict[str, Any]]:
-        """Wait for the job to end; return ``(image, metadata)``."""
+        """Wait for the job to end; return ``(image, metadata)``. Raises as :meth:`events`."""
         for _ in self.events():
             pass
-        assert self._result is not None
+        if self._result is None:  # events() ends only with a result or an exception
+            raise BackendError("malformed_message", f"job {self.id} ended without a result")
         return self._result
+
+    def _heard(self, event: ServerMessage) -> None:
+        """Keep what the server last said of the job, for messages about it."""
+        if isinstance(event, Queued):
+            self.last_known = f"queued (position {event.position})"
+        elif isinstance(event, Progress):
+            self.last_known = f"running ({event.fraction:.0%} done)"
+        elif isinstance(event, Started):
+            self.last_known = "running"
 
     def cancel(self) -> None:
         """Ask the server to stop the job; :meth:`events` then raises :class:`JobCancelled`.
@@ -177,8 +190,8 @@ class Client:
         for job in self._jobs.values():
             if not job.finished:
                 job._failure = BackendUnavailable(
-                    f"the connection to the backend at {self.endpoint} was reset; job {job.id} "
-                    "is lost")
+                    f"the connection to the backend at {self.endpoint} was reset; this client "
+                    f"lost track of job {job.id} (it was {job.last_known})")
         self._jobs.clear()
 
     def _handshake_problem(self) -> str:
@@ -236,6 +249,7 @@ class Client:
         job = self._jobs.get(getattr(message, "job_id", None))
         if job is not None and message.request_id is None:
             job.pending.append(message)
+            job._heard(message)
 
     def _request(self, op: str, fields: dict[str, Any] | None = None,
                  frames: Sequence[bytes] = (), timeout: float | None = None) -> ServerMessage:
@@ -267,9 +281,10 @@ class Client:
             if message is not None:
                 self._dispatch(message)
             elif silent >= self.heartbeat_timeout:
-                raise self._unavailable(f"the backend at {self.endpoint} stopped answering while"
-                                        f" job {job.id} was waiting (nothing heard for "
-                                        f"{silent:.0f} s); it may have crashed")
+                raise self._unavailable(f"the backend at {self.endpoint} stopped answering; job "
+                                        f"{job.id} was {job.last_known} when last heard of "
+                                        f"(nothing heard for {silent:.0f} s); it may have "
+                                        f"crashed")
         event = job.pending.popleft()
         if event.kind in TERMINAL_KINDS:
             self._jobs.pop(job.id, None)
