@@ -172,6 +172,10 @@ class Progress(JobEvent):
                                            "`mesh` when on; null if not finite")
     fraction: float = _doc("0 … 1 of all iterations")
 
+    def scale_label(self) -> str:
+        """``scale 2/3 (256×192)``: where the job is, for a progress line."""
+        return f"scale {self.scale_index + 1}/{self.n_scales} ({self.width}×{self.height})"
+
     @classmethod
     def of(cls, job_id: str, step: Any) -> Progress:
         """The event for the engine's report of one iteration of job ``job_id``: ``step`` is a

@@ -53,8 +53,8 @@ class Request:
 
 def progress_text(event: Progress) -> str:
     """The status line for a progress event: scale, size and iteration."""
-    return (f"Portrait Stylization: scale {event.scale_index + 1}/{event.n_scales} "
-            f"({event.width}×{event.height}), iteration {event.iteration}/{event.iterations}")
+    return (f"Portrait Stylization: {event.scale_label()}, iteration {event.iteration}/"
+            f"{event.iterations}")
 
 
 def _first_line(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Flags and helpers that several subcommands share: device, weights, progress bar."""
+"""Flags and helpers that several subcommands share: device, weights, the progress bar."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from backend.engine.events import ProgressEvent
 from backend.models.bundle import ModelBundle
 from backend.weights import WeightsConfig
+from shared.messages import Done, JobEvent, Progress, Queued
 
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
@@ -39,16 +39,27 @@ def model_bundle(args: argparse.Namespace) -> ModelBundle:
 
 
 class ProgressBar:
-    """A terminal progress bar over every iteration of every scale."""
+    """A terminal progress bar over every iteration of every scale, fed the typed events of a
+    job (:mod:`shared.messages`) by either back end: ``Queued`` shows the position, ``Progress``
+    the scale, size and total loss, ``Done`` fills the bar."""
 
     def __init__(self, total_iterations: int) -> None:
         self.bar = tqdm(total=total_iterations, unit="it", dynamic_ncols=True)
+        self._scale_iterations: dict[int, int] = {}  # iterations of each scale seen so far
 
-    def __call__(self, event: ProgressEvent) -> None:
-        self.bar.set_description(f"scale {event.scale_index + 1}/{event.n_scales} "
-                                 f"{event.width}x{event.height}", refresh=False)
-        self.bar.set_postfix(loss=f"{event.losses['total']:.4g}", refresh=False)
-        self.bar.update(1)
+    def show(self, event: JobEvent) -> None:
+        if isinstance(event, Queued):
+            self.bar.set_description(f"queued (position {event.position})")
+        elif isinstance(event, Progress):
+            self._scale_iterations[event.scale_index] = event.iterations
+            done = event.iteration + sum(count for scale, count in self._scale_iterations.items()
+                                         if scale < event.scale_index)
+            self.bar.set_description(event.scale_label(), refresh=False)
+            if event.losses.get("total") is not None:
+                self.bar.set_postfix(loss=f"{event.losses['total']:.4g}", refresh=False)
+            self.bar.update(done - self.bar.n)
+        elif isinstance(event, Done):
+            self.bar.update(self.bar.total - self.bar.n)
 
     def close(self) -> None:
         self.bar.close()

@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from backend.cli.common import add_model_flags
+from backend.cli.job import InProcess, JobRequest, add_job_arguments, run_job
 from backend.cli.option_args import options_from_args
-from backend.cli.stylize import add_arguments, run_job
 from backend.models.bundle import pick_device
 
 # Images shipped inside the scikit-image wheel: no download needed.
@@ -24,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "and write demo-out.png. Accepts every option of 'stylize'.")
     parser.add_argument("--style", choices=DEMO_STYLES, default=DEMO_STYLES[0],
                         help=f"sample style image from scikit-image (default: {DEMO_STYLES[0]})")
-    add_arguments(parser, content_required=False)
+    add_job_arguments(parser, content_required=False)
+    add_model_flags(parser)
     parser.set_defaults(run=run, output=Path("demo-out.png"))
 
 
@@ -42,4 +44,5 @@ def run(args: argparse.Namespace) -> int:
             print("Running on the CPU: using a short demo ladder ("
                   + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in preset.items())
                   + "); a GPU runs the full defaults.", file=sys.stderr)
-    return run_job(args, content, [style], options)
+    return run_job(args, InProcess(args),
+                   JobRequest(content, [style], args.style_weights, options))

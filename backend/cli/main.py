@@ -16,6 +16,7 @@ from backend.models.bundle import DeviceError
 from backend.models.vgg import CheckpointError
 from backend.weights import MissingWeights, RandomWeightsWarning, WeightsError
 from shared import __version__
+from shared.errors import BackendError, JobCancelled
 from shared.options import OptionsError
 
 COMMAND_MODULES = ["stylize", "demo", "weights", "serve", "remote", "keys"]
@@ -75,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     except (Cancelled, KeyboardInterrupt):
         _say("", "cancelled")
         return EXIT_CANCELLED
+    except JobCancelled as err:  # on the server: say why (a client, or the server stopping)
+        _say("", err.message)
+        return EXIT_CANCELLED
+    except BackendError as err:
+        _say("error: ", err.message)
+        return EXIT_FAILED
     except (EngineError, WeightsError, CheckpointError, DeviceError) as err:
         _say("error: ", str(err))
         return EXIT_FAILED

@@ -43,3 +43,14 @@ def test_status_describes_the_server_and_stop_stops_it(start_server, capsys):
     assert main(["stop", "--endpoint", server.endpoint]) == 0
     assert server.process.wait(timeout=60) == 0
     assert main(["status", "--endpoint", server.endpoint, "--timeout", "0.5"]) == 1
+
+
+def test_submit_closes_with_the_job_and_the_random_weights_as_stylize_does(server, tmp_path,
+                                                                          capsys):
+    photo("brick").resize((32, 32)).save(tmp_path / "image.png")
+    out = tmp_path / "out.png"
+    assert main(["submit", str(tmp_path / "image.png"), str(tmp_path / "image.png"), "-q",
+                 "-o", str(out), "--endpoint", server.endpoint, *TINY_FLAGS]) == 0
+    closing = capsys.readouterr().err.strip().splitlines()[-1]
+    assert closing.startswith(f"wrote {out} (32x32, job ")
+    assert "SEEDED RANDOM WEIGHTS for" in closing and "vgg19" in closing

@@ -1,0 +1,195 @@
+"""One stylization command, two back ends: the flags, the request, the run and the output of
+``stylize``, ``demo`` (in this process) and ``submit`` (through a running server).
+
+A command reads its :class:`JobRequest` from the flags, hands it to a back end
+(:class:`InProcess` or :class:`ThroughServer`) that reports typed progress events
+(:mod:`shared.messages`) to the one :class:`~backend.cli.common.ProgressBar`, and writes what
+comes back with :func:`write_outputs`. Failures are exceptions that ``main`` turns into one line
+and an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from PIL import Image
+
+from backend.cli.common import InterruptCancel, ProgressBar, model_bundle
+from backend.cli.option_args import add_option_flags, options_from_args
+from backend.cli.serve import add_endpoint_flag
+from backend.engine import ProgressEvent, Result, stylize
+from backend.engine.imageio import read_image, write_image
+from backend.engine.schedule import scale_ladder
+from backend.server.images import image_data_from_source, image_data_to_float
+from backend.server.security import KeyFiles
+from shared.client import Client, ImageData, Job
+from shared.messages import Progress
+from shared.options import Options
+
+SourceImage = Image.Image | np.ndarray  # as read_image returns it
+
+
+def add_job_arguments(parser: argparse.ArgumentParser, content_required: bool = True) -> None:
+    """The flags of every stylization command: images, output, style weights, metadata, quiet
+    and the engine options."""
+    if content_required:
+        parser.add_argument("content", type=Path, help="the content image (a portrait)")
+        parser.add_argument("styles", type=Path, nargs="+", metavar="style",
+                            help="the style image(s)")
+    parser.add_argument("-o", "--output", type=Path, default=Path("out.png"),
+                        help="output file (.png, .tif, .jpg, ...; default: out.png)")
+    parser.add_argument("--bits", type=int, choices=(8, 16),
+                        help="bits per channel of PNG/TIFF output (default: 16 for TIFF, "
+                             "8 otherwise)")
+    parser.add_argument("--style-weights", type=float, nargs="+", metavar="W",
+                        help="relative weight of each style image (default: equal)")
+    parser.add_argument("--metadata", type=Path, metavar="JSON",
+                        help="also write the result's metadata (options, timings, faces) here")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_option_flags(parser)
+
+
+@dataclass
+class JobRequest:
+    """What to stylize: the content and 1+ style images (PIL images, or uint16 ``(H, W, C)``
+    arrays from 16-bit files), a relative weight per style (None: equal) and the options.
+    Raises :class:`argparse.ArgumentTypeError` when the weights do not match the styles."""
+
+    content: SourceImage
+    styles: Sequence[SourceImage]
+    style_weights: Sequence[float] | None
+    options: Options
+
+    def __post_init__(self) -> None:
+        if self.style_weights is not None and len(self.style_weights) != len(self.styles):
+            raise argparse.ArgumentTypeError(f"{len(self.styles)} style image(s) but "
+                                             f"{len(self.style_weights)} --style-weights")
+
+
+def request_from_args(args: argparse.Namespace) -> JobRequest:
+    """The request the flags describe, images read from their files. Raises
+    :class:`~backend.engine.images.ImageInputError` for an unreadable image."""
+    options = options_from_args(args)
+    return JobRequest(read_image(args.content), [read_image(path) for path in args.styles],
+                      args.style_weights, options)
+
+
+def total_iterations(options: Options) -> int:
+    """Iterations of the whole job: the first scale's and every later scale's."""
+    scales = scale_ladder(min(options.min_scale, options.end_scale), options.end_scale)
+    return options.initial_iterations + options.iterations * (len(scales) - 1)
+
+
+class Backend(Protocol):
+    """Runs a request to its result, reporting progress to ``bar`` (None: quiet). Returns the
+    result and a note for the closing line (e.g. the server's job id)."""
+
+    def run(self, request: JobRequest, bar: ProgressBar | None) -> tuple[Result, str]: ...
+
+
+class InProcess:
+    """The engine in this process, with the models the flags name; Ctrl-C stops the job
+    within one iteration (the engine then raises ``Cancelled``)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+
+    def run(self, request: JobRequest, bar: ProgressBar | None) -> tuple[Result, str]:
+        models = model_bundle(self.args)
+        models.preload(request.options)
+        cancel = InterruptCancel()
+        previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+
+        def on_progress(event: ProgressEvent) -> None:
+            if bar is not None:
+                bar.show(Progress.of("in-process", event))
+        try:
+            result = stylize(request.content, request.styles, request.style_weights,
+                             request.options, on_progress=on_progress, cancel=cancel,
+                             models=models)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        return result, ""
+
+
+def add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    """How to reach a running server: ``--endpoint``, ``--timeout``, ``--keys``."""
+    add_endpoint_flag(parser)
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                        help="seconds to wait for each reply (default: 10)")
+    parser.add_argument("--keys", type=Path, metavar="DIR",
+                        help="CurveZMQ: use DIR/server.key and DIR/client.key_secret (as made "
+                             "by `portrait-stylize keys generate`)")
+
+
+def server_client(args: argparse.Namespace) -> Client:
+    """A client of the server that the connection flags name."""
+    keys = KeyFiles(args.keys) if args.keys else None
+    return Client(args.endpoint, timeout=args.timeout,
+                  server_public_key=keys.server_public if keys else None,
+                  client_secret_key_file=keys.client_secret if keys else None)
+
+
+class ThroughServer:
+    """A running server (started with this Python first when ``--start`` and none answers);
+    Ctrl-C cancels the job there and waits for it to stop (``JobCancelled`` follows)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+
+    def run(self, request: JobRequest, bar: ProgressBar | None) -> tuple[Result, str]:
+        content = image_data_from_source(request.content)
+        styles = [image_data_from_source(style) for style in request.styles]
+        with server_client(self.args) as client:
+            if self.args.start:
+                client.ensure_running(sys.executable)
+            job = client.submit(content, styles, request.style_weights,
+                                request.options)
+            try:
+                image, metadata = _follow(job, bar)
+            except KeyboardInterrupt:
+                job.cancel()
+                image, metadata = _follow(job, None)
+        return Result(image_data_to_float(image), metadata), f", job {job.id}"
+
+
+def _follow(job: Job, bar: ProgressBar | None) -> tuple[ImageData, dict[str, Any]]:
+    for event in job.events():
+        if bar is not None:
+            bar.show(event)
+    return job.result()
+
+
+def write_outputs(args: argparse.Namespace, result: Result, note: str = "") -> None:
+    """Write the image (``--output``, ``--bits``) and the metadata (``--metadata``), then say
+    so in one line (which names any seeded random weights the result was made with)."""
+    write_image(args.output, result, args.bits)
+    if args.metadata:
+        args.metadata.write_text(json.dumps(result.metadata, indent=2) + "\n")
+    random = result.metadata.get("random_weights")
+    warning = f" (SEEDED RANDOM WEIGHTS for {', '.join(random)}: not real art)" if random else ""
+    print(f"wrote {args.output} ({result.pixels.shape[1]}x{result.pixels.shape[0]}{note})"
+          f"{warning}", file=sys.stderr)
+
+
+def run_job(args: argparse.Namespace, backend: Backend, request: JobRequest | None = None
+            ) -> int:
+    """Run ``request`` (default: the one the flags describe) on ``backend`` with a progress bar
+    unless ``--quiet``, then write the outputs. Returns the exit status 0."""
+    request = request or request_from_args(args)
+    bar = None if args.quiet else ProgressBar(total_iterations(request.options))
+    try:
+        result, note = backend.run(request, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    write_outputs(args, result, note)
+    return 0
