@@ -5,6 +5,12 @@ dialogs are all generated from :class:`Options` through :func:`option_specs`; no
 defines a default, a range or a help text. Each option's value type is an
 :class:`~shared.option_types.OptionType`, which knows its JSON form, text form, CLI flag and
 dialog widget. Pure Python, so GIMP's interpreter can import it without torch or numpy.
+
+An editor's dialog (GIMP, Krita) builds one field per :class:`OptionSpec`: ``spec.label``,
+``spec.help + spec.type.widget_hint`` as its tooltip, a widget of kind ``spec.type.widget``
+(``float``, ``int``, ``bool``, ``choice``, ``text``) with ``spec.type.widget_range()``,
+``spec.step``, ``spec.digits`` and ``spec.choices``; ``spec.type.to_widget(value)`` fills it and
+``spec.type.from_widget(raw)`` reads it back, and :meth:`Options.from_dict` validates the lot.
 """
 
 from __future__ import annotations
