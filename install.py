@@ -11,22 +11,39 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-# Installed first and on their own: on the reference machine pip takes this pair from local
-# disk; any other torch version starts a multi-GB download.
-TORCH = ["torch==2.14.1", "torchvision==0.29.1"]
-# mediapipe leaves jax unpinned; without this pip backtracks through a dozen jaxlib releases.
-RESOLVER_HINTS = ["jax==0.7.1", "jaxlib==0.7.1", "opencv-contrib-python==4.11.0.86"]
-DEFAULT_ENDPOINT = "tcp://127.0.0.1:5557"
 
-# The plug-in installer is pure standard library, so it runs before the venv exists.
+# The plug-in installer and the protocol constants are pure standard library, so they run
+# before the venv exists.
 sys.path.insert(0, str(ROOT))
 from gimp_plugin.install import add_arguments  # noqa: E402
+from shared.protocol import DEFAULT_ENDPOINT  # noqa: E402
+
+
+def pinned(*names: str, pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """The ``name==version`` requirements of ``names`` as pyproject.toml pins them (the one place
+    versions are stated). Raises LookupError for a name it does not pin exactly."""
+    text = pyproject.read_text(encoding="utf-8")
+    found = []
+    for name in names:
+        match = re.search(rf'"({re.escape(name)}==[^";\s]+)"', text)
+        if match is None:
+            raise LookupError(f"{pyproject} pins no exact version of {name}")
+        found.append(match.group(1))
+    return found
+
+
+# Installed first and on their own: on the reference machine pip takes this pair from local
+# disk; any other torch version starts a multi-GB download.
+TORCH = pinned("torch", "torchvision")
+# mediapipe leaves jax unpinned; without this pip backtracks through a dozen jaxlib releases.
+RESOLVER_HINTS = ["jax==0.7.1", "jaxlib==0.7.1", *pinned("opencv-contrib-python")]
 
 
 def venv_python(venv_dir: Path) -> Path:

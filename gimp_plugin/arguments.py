@@ -19,6 +19,7 @@ from typing import Any
 
 from shared.option_types import OptionType
 from shared.options import Options, OptionsError, OptionSpec, option_specs
+from shared.plugin_settings import DEFAULT_PREVIEW_INTERVAL
 
 GIMP_INT_MAX = 2**31 - 1  # procedure int arguments are C ints
 DOUBLE_LIMIT = 1e9  # stands in for "no bound" on double arguments
@@ -117,8 +118,8 @@ PLUGIN_ARGUMENTS = (
                  "style relative to the first (1: equal)", default=1.0, minimum=0.0,
                  maximum=100.0, group="layers", step=0.1, digits=2),
     ArgumentSpec(PREVIEW_INTERVAL, "int", "Preview interval", "show the result so far every "
-                 "this many iterations (0: no preview)", default=25, minimum=0,
-                 maximum=100000, group="layers", step=1),
+                 "this many iterations (0: no preview)", default=DEFAULT_PREVIEW_INTERVAL,
+                 minimum=0, maximum=100000, group="layers", step=1),
 )
 # Shown at the top of the dialog; every other option goes into its "Advanced" section.
 MAIN_OPTIONS = ("content_weight", "face_weight", "mesh_weight", "end_scale", "background")

@@ -12,7 +12,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from shared.options import Options, OptionsError
-from shared.plugin_settings import CONFIG_FILE, PluginSettings, SettingsError
+from shared.plugin_settings import (
+    CONFIG_FILE,
+    DEFAULT_PREVIEW_INTERVAL,
+    PluginSettings,
+    SettingsError,
+)
 
 __all__ = ["CONFIG_FILE", "LAST_OPTIONS_FILE", "LastOptions", "PluginSettings", "SettingsError"]
 
@@ -26,7 +31,7 @@ class LastOptions:
     Filters ▸ Repeat and the dialog start from them whatever the run mode was."""
 
     options: Options = field(default_factory=Options)
-    preview_interval: int = 25
+    preview_interval: int = DEFAULT_PREVIEW_INTERVAL
     style_layer: int | None = None
     second_style_layer: int | None = None
     second_style_weight: float = 1.0
@@ -51,7 +56,7 @@ class LastOptions:
         try:
             values = json.loads(path.read_text(encoding="utf-8"))
             options = Options.from_dict(values["options"])
-            interval = int(values.get("preview_interval", 25))
+            interval = int(values.get("preview_interval", DEFAULT_PREVIEW_INTERVAL))
             layers = [values.get(key) for key in ("style_layer", "second_style_layer")]
             if not all(layer is None or isinstance(layer, int) for layer in layers):
                 raise ValueError(f"style layers must be item ids, got {layers}")

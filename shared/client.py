@@ -141,8 +141,8 @@ class Job:
 
 class Client:
     """A connection to a backend at ``endpoint`` (default: ``$PORTRAIT_STYLIZATION_ENDPOINT``,
-    else ``tcp://127.0.0.1:5557``). ``timeout`` bounds each request's wait for a reply;
-    ``heartbeat_timeout`` is how long a running job may go without any word from the server
+    else :data:`shared.protocol.DEFAULT_ENDPOINT`). ``timeout`` bounds each request's wait for a
+    reply; ``heartbeat_timeout`` is how long a running job may go without any word from the server
     before the server is declared gone. For a CurveZMQ server pass its public key (file or Z85
     text) and this client's secret key file."""
 

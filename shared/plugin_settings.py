@@ -17,6 +17,8 @@ from pathlib import Path
 from shared.protocol import DEFAULT_ENDPOINT, ENDPOINT_ENV
 
 CONFIG_FILE = "portrait-stylization.json"
+# An editor shows the result so far every this many iterations unless the user chooses otherwise.
+DEFAULT_PREVIEW_INTERVAL = 25
 
 
 class SettingsError(ValueError):

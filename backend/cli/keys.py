@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from backend.server.security import SecurityError, default_keys_dir, generate_keys
+from shared.protocol import DEFAULT_PORT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,7 +33,7 @@ def run_generate(args: argparse.Namespace) -> int:
   {files.server_public.name}          the server's public key (give it to clients)
   {files.client_secret.name}   a client's key pair (copy it to the client machine)
   {files.authorized_clients.name}/  public keys of the clients the server accepts
-server:  portrait-stylize serve --endpoint tcp://0.0.0.0:5557 --keys {files.folder}
-client:  portrait-stylize status --endpoint tcp://HOST:5557 --keys DIR
+server:  portrait-stylize serve --endpoint tcp://0.0.0.0:{DEFAULT_PORT} --keys {files.folder}
+client:  portrait-stylize status --endpoint tcp://HOST:{DEFAULT_PORT} --keys DIR
          (DIR holding copies of server.key and client.key_secret)""")
     return 0

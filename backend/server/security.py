@@ -19,6 +19,7 @@ import zmq.auth
 from zmq.auth.thread import ThreadAuthenticator
 
 from shared.backend_launcher import APP_NAME
+from shared.protocol import DEFAULT_ENDPOINT
 
 LOCAL_HOSTS = ("localhost",)
 
@@ -92,7 +93,7 @@ def check_endpoint(endpoint: str, keys: KeyFiles | None) -> None:
         raise SecurityError(
             f"refusing to listen on {endpoint} without CurveZMQ keys: anyone who can reach it "
             "could use this server. Run `portrait-stylize keys generate`, then start the server "
-            "with --keys, or listen on a loopback address such as tcp://127.0.0.1:5557")
+            f"with --keys, or listen on a loopback address such as {DEFAULT_ENDPOINT}")
     if keys is not None:
         if not keys.server_secret.is_file():
             raise SecurityError(f"no server secret key at {keys.server_secret}: run "

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from gimp_plugin.arguments import PLUGIN_ARGUMENTS, PREVIEW_INTERVAL
 from gimp_plugin.settings import (
     CONFIG_FILE,
     LAST_OPTIONS_FILE,
@@ -14,6 +15,7 @@ from gimp_plugin.settings import (
     SettingsError,
 )
 from shared.options import Options
+from shared.plugin_settings import DEFAULT_PREVIEW_INTERVAL
 
 
 def test_settings_round_trip(tmp_path):
@@ -61,3 +63,10 @@ def test_unusable_last_options_name_the_file(tmp_path):
     (tmp_path / LAST_OPTIONS_FILE).write_text(json.dumps({"options": {"face_weight": -1}}))
     with pytest.raises(SettingsError, match=LAST_OPTIONS_FILE):
         LastOptions.load(tmp_path)
+
+
+def test_the_dialog_and_the_remembered_options_start_from_one_preview_interval(tmp_path):
+    dialog = next(spec.default for spec in PLUGIN_ARGUMENTS if spec.name == PREVIEW_INTERVAL)
+    (tmp_path / LAST_OPTIONS_FILE).write_text(json.dumps({"options": {}}))
+    assert dialog == LastOptions().preview_interval == DEFAULT_PREVIEW_INTERVAL
+    assert LastOptions.load(tmp_path).preview_interval == DEFAULT_PREVIEW_INTERVAL
