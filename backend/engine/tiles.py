@@ -1,0 +1,153 @@
+"""The tile grid of a tiled step (docs/engine.md, Tiles; ALGORITHM.md §7).
+
+Above ``tile_size`` one Adam step of the whole image is computed tile by tile. Each tile has a
+*core*, the pixels it answers for, and a *window*, the core plus up to ``margin`` pixels of
+context on every side (clipped at the image): VGG-19 sees the window, the per-position terms
+count the core only. The cores of one grid partition the image exactly, so no pixel (and, since
+every core edge inside the image and every window start lie on multiples of :data:`ALIGN`, no
+feature position at a stride dividing :data:`ALIGN`) is counted twice or left out.
+
+The grid moves every iteration: :class:`MovingGrid` draws a seeded random offset of the cores
+(a multiple of :data:`ALIGN`), so no tile border stays in one place long enough to leave a seam,
+as crowsonkb's Caffe ``style_transfer`` moved its tiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+ALIGN = 16
+"""Pixels: VGG-19's stride at relu5_1 (four 2×2 poolings). Windows start and inner core edges
+lie on multiples of it, so a window's pooling grid is the whole image's."""
+
+CONTEXT = 48
+"""Pixels of context a window carries beyond its core when the tile is large enough: at least
+the 38-pixel reach of relu4_2's 84-pixel receptive field, so the content features of a core are
+those of the whole image (rounded up to :data:`ALIGN`)."""
+
+MIN_TILE_SIZE = 64
+"""The smallest ``tile_size`` (pixels) that leaves a core of at least :data:`ALIGN` pixels
+inside its context margins."""
+
+
+class TileSizeError(ValueError):
+    """A tile size too small to hold a core inside its context margins."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """One tile along one axis, in pixels: ``core`` ``[start, stop)`` inside ``window``
+    ``[start, stop)``, both within ``[0, length)`` of the image's axis."""
+
+    core: tuple[int, int]
+    window: tuple[int, int]
+    length: int
+
+    def pixels(self) -> slice:
+        """The window's pixels in the image."""
+        return slice(*self.window)
+
+    def core_in_window(self, stride: int = 1) -> slice:
+        """The core's positions in the window's feature map at ``stride`` (a divisor of
+        :data:`ALIGN`; 1 for pixels)."""
+        start = (self.core[0] - self.window[0]) // stride
+        if self.core[1] == self.length:
+            return slice(start, None)
+        return slice(start, (self.core[1] - self.window[0]) // stride)
+
+    def core_in_image(self, stride: int = 1) -> slice:
+        """The core's positions in the whole image's feature map at ``stride``."""
+        stop = None if self.core[1] == self.length else self.core[1] // stride
+        return slice(self.core[0] // stride, stop)
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One tile: its ``rows`` and ``cols`` spans."""
+
+    rows: Span
+    cols: Span
+
+    def window(self, image: torch.Tensor) -> torch.Tensor:
+        """The window of ``image`` ``(N, C, H, W)``: a view, so gradients reach the image."""
+        return image[..., self.rows.pixels(), self.cols.pixels()]
+
+    def core_in_window(self, stride: int = 1) -> tuple[slice, slice]:
+        return self.rows.core_in_window(stride), self.cols.core_in_window(stride)
+
+    def core_in_image(self, stride: int = 1) -> tuple[slice, slice]:
+        return self.rows.core_in_image(stride), self.cols.core_in_image(stride)
+
+    @property
+    def core_pixels(self) -> int:
+        return (self.rows.core[1] - self.rows.core[0]) * (self.cols.core[1] - self.cols.core[0])
+
+
+def needs_tiles(size_hw: tuple[int, int], tile_size: int) -> bool:
+    """Whether an image of ``size_hw`` (pixels) is computed in tiles: ``tile_size`` > 0 and a
+    side longer than it."""
+    return tile_size > 0 and max(size_hw) > tile_size
+
+
+def context_margin(tile_size: int) -> int:
+    """The context (pixels, a multiple of :data:`ALIGN`) a window of ``tile_size`` carries on
+    each side: :data:`CONTEXT`, or a quarter of the tile rounded down to :data:`ALIGN` for
+    tiles under ``4 × CONTEXT``. Raises :class:`TileSizeError` below :data:`MIN_TILE_SIZE`."""
+    if tile_size < MIN_TILE_SIZE:
+        raise TileSizeError(f"tile_size {tile_size} is too small: tiles need at least "
+                            f"{MIN_TILE_SIZE} px (or 0 to never tile)")
+    return min(CONTEXT, tile_size // 4 // ALIGN * ALIGN)
+
+
+def core_size(tile_size: int, margin: int) -> int:
+    """The side of a full core (pixels, a multiple of :data:`ALIGN`): what is left of
+    ``tile_size`` inside two margins. Raises :class:`TileSizeError` when that is under
+    :data:`ALIGN`."""
+    core = (tile_size - 2 * margin) // ALIGN * ALIGN
+    if core < ALIGN or margin % ALIGN:
+        raise TileSizeError(f"a {tile_size}-px tile with {margin}-px margins leaves no "
+                            f"{ALIGN}-aligned core")
+    return core
+
+
+def axis_spans(length: int, tile_size: int, margin: int, offset: int = 0) -> list[Span]:
+    """The tiles along one image axis of ``length`` pixels: one span covering it when it fits in
+    ``tile_size``; otherwise cores of :func:`core_size` starting at ``offset`` (taken modulo
+    the core, a multiple of :data:`ALIGN`), the first and last cut at the image's edges."""
+    if length <= tile_size:
+        return [Span((0, length), (0, length), length)]
+    core = core_size(tile_size, margin)
+    if offset % ALIGN:
+        raise TileSizeError(f"tile offset {offset} is not a multiple of {ALIGN}")
+    edges = [0, *range(offset % core or core, length, core), length]
+    return [Span((start, stop), (max(0, start - margin), min(length, stop + margin)), length)
+            for start, stop in zip(edges, edges[1:], strict=False)]
+
+
+def tile_grid(size_hw: tuple[int, int], tile_size: int, margin: int,
+              offset: tuple[int, int] = (0, 0)) -> list[Tile]:
+    """The tiles of an image of ``size_hw`` (pixels), row by row, with core ``offset`` (rows,
+    columns) in pixels. Every window is at most ``tile_size`` on each side."""
+    rows = axis_spans(size_hw[0], tile_size, margin, offset[0])
+    cols = axis_spans(size_hw[1], tile_size, margin, offset[1])
+    return [Tile(r, c) for r in rows for c in cols]
+
+
+class MovingGrid:
+    """A tile grid that moves every time it is asked for: each call to :meth:`next` draws the
+    core offset (rows, columns) uniformly among the multiples of :data:`ALIGN` below the core
+    size, from a generator seeded with ``seed``, so a run is reproducible."""
+
+    def __init__(self, tile_size: int, seed: int = 0) -> None:
+        self.tile_size = tile_size
+        self.margin = context_margin(tile_size)
+        self.core = core_size(tile_size, self.margin)
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def next(self, size_hw: tuple[int, int]) -> list[Tile]:
+        """The grid of the next iteration for an image of ``size_hw`` (pixels)."""
+        steps = torch.randint(0, self.core // ALIGN, (2,), generator=self.generator)
+        offset = (int(steps[0]) * ALIGN, int(steps[1]) * ALIGN)
+        return tile_grid(size_hw, self.tile_size, self.margin, offset)
