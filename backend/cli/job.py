@@ -11,7 +11,6 @@ and an exit code.
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 from collections.abc import Sequence
@@ -24,9 +23,10 @@ from PIL import Image
 
 from backend.cli.common import InterruptCancel, ProgressBar, model_bundle
 from backend.cli.option_args import add_option_flags, options_from_args
+from backend.cli.outputs import check_outputs, note_losses, save_outputs
 from backend.cli.serve import add_endpoint_flag
 from backend.engine import ProgressEvent, Result, stylize
-from backend.engine.imageio import read_image, write_image
+from backend.engine.imageio import read_image
 from backend.engine.schedule import scale_ladder
 from backend.server.images import image_data_from_source, image_data_to_float
 from backend.server.security import KeyFiles
@@ -53,6 +53,8 @@ def add_job_arguments(parser: argparse.ArgumentParser, content_required: bool = 
                         help="relative weight of each style image (default: equal)")
     parser.add_argument("--metadata", type=Path, metavar="JSON",
                         help="also write the result's metadata (options, timings, faces) here")
+    parser.add_argument("--mkdir", action="store_true",
+                        help="create the folders of --output and --metadata if missing")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_option_flags(parser)
 
@@ -153,6 +155,8 @@ class ThroughServer:
                 client.ensure_running(sys.executable)
             job = client.submit(content, styles, request.style_weights,
                                 request.options)
+            print(f"portrait-stylize: submitted job {job.id} to {client.endpoint}",
+                  file=sys.stderr, flush=True)
             try:
                 image, metadata = _follow(job, bar)
             except KeyboardInterrupt:
@@ -170,10 +174,9 @@ def _follow(job: Job, bar: ProgressBar | None) -> tuple[ImageData, dict[str, Any
 
 def write_outputs(args: argparse.Namespace, result: Result, note: str = "") -> None:
     """Write the image (``--output``, ``--bits``) and the metadata (``--metadata``), then say
-    so in one line (which names any seeded random weights the result was made with)."""
-    write_image(args.output, result, args.bits)
-    if args.metadata:
-        args.metadata.write_text(json.dumps(result.metadata, indent=2) + "\n")
+    so in one line (which names any seeded random weights the result was made with). What
+    cannot be written is saved in the cache folder instead (``ResultSavedElsewhere`` says where)."""
+    save_outputs(args, result)
     random = result.metadata.get("random_weights")
     warning = f" (SEEDED RANDOM WEIGHTS for {', '.join(random)}: not real art)" if random else ""
     print(f"wrote {args.output} ({result.pixels.shape[1]}x{result.pixels.shape[0]}{note})"
@@ -183,8 +186,11 @@ def write_outputs(args: argparse.Namespace, result: Result, note: str = "") -> N
 def run_job(args: argparse.Namespace, backend: Backend, request: JobRequest | None = None
             ) -> int:
     """Run ``request`` (default: the one the flags describe) on ``backend`` with a progress bar
-    unless ``--quiet``, then write the outputs. Returns the exit status 0."""
+    unless ``--quiet``, then write the outputs. The output paths are checked first, before
+    any image is read or model loaded. Returns the exit status 0."""
+    check_outputs(args)
     request = request or request_from_args(args)
+    note_losses(args, request.content)
     bar = None if args.quiet else ProgressBar(total_iterations(request.options))
     try:
         result, note = backend.run(request, bar)

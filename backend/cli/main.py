@@ -12,6 +12,7 @@ from typing import NoReturn
 from backend.engine.events import Cancelled, EngineError
 from backend.engine.file_pixels import ImageNote
 from backend.engine.images import ImageInputError
+from backend.engine.output_files import OutputPathError
 from backend.models.bundle import DeviceError
 from backend.models.vgg import CheckpointError
 from backend.weights import MissingWeights, RandomWeightsWarning, WeightsError
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
-    except (OptionsError, ImageInputError, argparse.ArgumentTypeError) as err:
+    except (OptionsError, ImageInputError, OutputPathError, argparse.ArgumentTypeError) as err:
         _say("error: ", str(err))
         return EXIT_USAGE
     except MissingWeights as err:

@@ -64,6 +64,8 @@ def check_image_path(path: Path, bits: int | None = None, make_folder: bool = Fa
     folder (see :func:`check_writable`). Raises :class:`OutputPathError` in one line naming the
     path and the fix."""
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise OutputPathError(f"{path}: is a folder; give a file name, such as {path / 'out.png'}")
     if suffix not in IMAGE_SUFFIXES:
         what = f"unknown image extension '{path.suffix}'" if path.suffix else "no extension"
         raise OutputPathError(f"{path}: {what}; {_suffix_fix(path)}")
@@ -77,7 +79,7 @@ def check_writable(path: Path, make_folder: bool = False) -> None:
     """Check that a file can be created at ``path``: not a folder, its folder exists (created
     first when ``make_folder``), and a file can be made there. Raises :class:`OutputPathError`."""
     if path.is_dir():
-        raise OutputPathError(f"{path}: is a folder; give a file name, such as {path / 'out.png'}")
+        raise OutputPathError(f"{path}: is a folder; give the name of a file in it")
     folder = path.parent
     if not folder.is_dir():
         if not make_folder:

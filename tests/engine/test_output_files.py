@@ -66,7 +66,7 @@ def test_missing_folder_is_created_when_asked(tmp_path: Path) -> None:
 
 
 def test_folder_given_as_output_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(OutputPathError, match="is a folder; give a file name"):
+    with pytest.raises(OutputPathError, match="is a folder; give the name of a file in it"):
         check_writable(tmp_path)
 
 
