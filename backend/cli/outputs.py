@@ -8,33 +8,27 @@ import argparse
 import json
 from pathlib import Path
 
+from backend.engine import output_files
 from backend.engine.events import Result
 from backend.engine.imageio import write_image
-from backend.engine.output_files import (
-    ResultSavedElsewhere,
-    atomic_file,
-    check_image_path,
-    check_writable,
-    note_what_the_output_drops,
-    save_with_fallback,
-)
+from backend.engine.output_files import ResultSavedElsewhere
 
 
 def check_outputs(args: argparse.Namespace) -> None:
     """Check ``-o``/``--bits`` and ``--metadata`` before any work (folders made with
     ``--mkdir``). Raises :class:`~backend.engine.output_files.OutputPathError`."""
-    check_image_path(args.output, args.bits, make_folder=args.mkdir)
+    output_files.check_image_path(args.output, args.bits, make_folder=args.mkdir)
     if args.metadata:
-        check_writable(args.metadata, make_folder=args.mkdir)
+        output_files.check_writable(args.metadata, make_folder=args.mkdir)
 
 
 def note_losses(args: argparse.Namespace, content) -> None:
     """Say once what of ``content`` (as ``read_image`` returns it) the output cannot carry."""
-    note_what_the_output_drops(args.output, args.bits, content)
+    output_files.note_what_the_output_drops(args.output, args.bits, content)
 
 
 def _write_metadata(path: Path, metadata: dict) -> None:
-    with atomic_file(path) as temporary:
+    with output_files.atomic_file(path) as temporary:
         temporary.write_text(json.dumps(metadata, indent=2) + "\n")
 
 
@@ -48,7 +42,7 @@ def save_outputs(args: argparse.Namespace, result: Result) -> None:
     elsewhere = []
     for path, write in writes:
         try:
-            save_with_fallback(path, write)
+            output_files.save_with_fallback(path, write)
         except ResultSavedElsewhere as err:
             elsewhere.append(err)
     if elsewhere:
