@@ -76,10 +76,7 @@ def _stylize(image, content_item, style_items, style_weights, options, preview_i
             style_channels, style_dtype))
     request = session.Request(canvas.read_pixels(content, region, channels, dtype), styles,
                               style_weights, options, preview_interval)
-    try:
-        settings = PluginSettings.load(PLUGIN_FOLDER)
-    except SettingsError as err:
-        raise UserError(str(err)) from None
+    settings = PluginSettings.load(PLUGIN_FOLDER)
 
     def on_progress(text: str, fraction: float) -> None:
         Gimp.progress_set_text(text)
@@ -98,10 +95,8 @@ def _stylize(image, content_item, style_items, style_weights, options, preview_i
             client.close()
         Gimp.progress_set_text("Portrait Stylization: inserting the result")
         layer = result_layer.finish(result, metadata)
-    except BaseException as err:
+    except BaseException:
         result_layer.discard()
-        if isinstance(err, session.StylizationFailed):
-            raise UserError(str(err)) from None
         raise
     finally:
         Gimp.progress_end()
@@ -112,12 +107,14 @@ def _stylize(image, content_item, style_items, style_weights, options, preview_i
 
 
 def _run_guarded(procedure, work):
-    """Run ``work()`` → layer, turning the ways it can fail into one-line GIMP errors."""
+    """Run ``work()`` → layer, turning the ways it can fail into one-line GIMP errors (each
+    exception's message is already that line)."""
     from shared import session
 
     try:
         layer = work()
-    except (UserError, layers.SelectionError, OptionsError, SettingsError) as err:
+    except (UserError, layers.SelectionError, OptionsError, SettingsError,
+            session.StylizationFailed) as err:
         return _status(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(err))
     except session.StylizationCancelled as err:
         return _status(procedure, Gimp.PDBStatusType.CANCEL, f"Cancelled: {err}")
