@@ -55,6 +55,7 @@ from shared.protocol import (
     TRANSPORT_HEARTBEAT_TIMEOUT_MS,
     ProtocolError,
     encode,
+    is_ipv6_endpoint,
 )
 
 __all__ = ["BackendError", "BackendUnavailable", "Client", "ImageData", "Job", "JobCancelled",
@@ -172,6 +173,7 @@ class Client:
             sock.rcvhwm = 0  # the server throttles events; never drop a result the app reads late
             sock.heartbeat_ivl = TRANSPORT_HEARTBEAT_IVL_MS
             sock.heartbeat_timeout = TRANSPORT_HEARTBEAT_TIMEOUT_MS
+            sock.ipv6 = is_ipv6_endpoint(self.endpoint)
             if self._curve is not None:
                 sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = self._curve
             self._monitor = sock.get_monitor_socket(HANDSHAKE_FAILURES)
@@ -399,11 +401,13 @@ class Client:
         return job
 
     def cancel(self, job_id: str) -> ServerMessage:
-        """Ask the server to cancel a job (any client may)."""
+        """Ask the server to cancel one of this client's jobs (another client's job is
+        refused as ``unknown_job``)."""
         return self._request("cancel", {"job_id": job_id})
 
     def fetch_result(self, job_id: str) -> tuple[ImageData, dict[str, Any]]:
-        """A finished job's result, asked for again (kept by the server for a while)."""
+        """A finished job's result, asked for again (kept by the server for a while; only the
+        client that submitted the job may fetch it)."""
         reply = self._request("result", {"job_id": job_id})
         if isinstance(reply, Cancelled):
             raise reply.exception()

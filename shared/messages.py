@@ -109,8 +109,11 @@ class Health(ServerMessage):
     loading: bool = _doc("true until the models are in memory")
     models_loaded: list[str] = _doc()
     load_error: str | None = _doc("why the models could not be loaded, or null")
-    queue_length: int = _doc("waiting jobs")
-    running_job: str | None = _doc()
+    queue_length: int = _doc("all clients' waiting jobs")
+    jobs_running: int = _doc("running jobs, 0 or 1, whoever's")
+    your_queue_length: int = _doc("the asking client's waiting jobs")
+    running_job: str | None = _doc("the running job's id if it is the asking client's, "
+                                   "else null")
     jobs_accepted: int = _doc()
     curve: bool = _doc("whether the server uses CurveZMQ")
     style_cache: dict[str, int] = _doc("`entries`, `bytes`, `hits`, `misses`")
@@ -122,7 +125,7 @@ class Accepted(ServerMessage):
     """A submitted job was queued; events of ``job_id`` follow."""
 
     job_id: str = _doc("string")
-    position: int = _doc("jobs ahead of it, the running one included")
+    position: int = _doc("jobs that will run before it, the running one included")
 
 
 @message("cancelling", answers="`cancel`")

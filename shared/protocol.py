@@ -51,7 +51,7 @@ ERROR_CODES: dict[str, str] = {
     "bad_image": "an image descriptor is invalid, its frame has the wrong byte length, or float "
                  "pixels are NaN or infinite",
     "image_too_large": "an image has more pixels than max_pixels",
-    "queue_full": "max_queue jobs are already waiting",
+    "queue_full": "max_queue jobs are already waiting, or max_queue_per_client of this client's",
     "unknown_job": "no job with this id is known (never submitted, or forgotten long ago)",
     "job_finished": "cancel of a job that has already finished",
     "job_not_finished": "result of a job that is still queued or running",
@@ -65,6 +65,15 @@ ERROR_CODES: dict[str, str] = {
     "client_gone": "the job's client disconnected, so the job was cancelled",
     "internal_error": "an unexpected fault in the server; the server goes on serving",
 }
+
+
+def is_ipv6_endpoint(endpoint: str) -> bool:
+    """True for ``tcp://`` on an IPv6 literal (``tcp://[::1]:5557``): its sockets need
+    ZeroMQ's IPv6 option, which is off by default."""
+    transport, _, address = endpoint.partition("://")
+    if transport != "tcp" or ":" not in address:
+        return False
+    return ":" in address.rsplit(":", 1)[0].strip("[]")
 
 
 class ProtocolError(Exception):
@@ -85,6 +94,7 @@ class Limits:
     max_pixels: int = 8192 * 8192
     max_message_bytes: int = 1 << 30
     max_queue: int = 64
+    max_queue_per_client: int = 16
     max_styles: int = MAX_STYLES
     max_header_bytes: int = MAX_HEADER_BYTES
 
@@ -134,6 +144,9 @@ def _weights(value: Any) -> list[float] | None:
         raise ValueError("must be null or a list of finite numbers, one per style")
     if value and not any(value):
         raise ValueError("must not be all zero")
+    if not math.isfinite(math.fsum(abs(w) for w in value)):
+        raise ValueError("must have a finite sum; scale the weights down (only their "
+                         "ratios matter)")
     return [float(w) for w in value]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from backend.cli.common import add_model_flags, model_bundle, weights_config
 from backend.engine.style_cache import DEFAULT_MAX_BYTES as DEFAULT_STYLE_CACHE_BYTES
 from backend.server.security import KeyFiles, SecurityError, check_endpoint, default_keys_dir
-from backend.server.server import EndpointInUse, Server, ServerConfig
+from backend.server.server import EndpointInUse, EndpointUnusable, Server, ServerConfig
 from shared.client import BackendUnavailable, Client, ProtocolMismatch
 from shared.protocol import DEFAULT_ENDPOINT, ENDPOINT_ENV, Limits
 
@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         f"drop the connection (default: {limits.max_message_bytes // MiB})")
     parser.add_argument("--max-queue", type=int, default=limits.max_queue, metavar="N",
                         help=f"jobs allowed to wait (default: {limits.max_queue})")
+    parser.add_argument("--max-queue-per-client", type=int, default=limits.max_queue_per_client,
+                        metavar="N", help="jobs one client (one connection, or one CurveZMQ "
+                        f"key) may have waiting (default: {limits.max_queue_per_client})")
     parser.add_argument("--style-cache-mb", type=float, default=DEFAULT_STYLE_CACHE_BYTES / MiB,
                         metavar="MB", help="memory for the Gram targets of styles seen before "
                         f"(default: {DEFAULT_STYLE_CACHE_BYTES // MiB})")
@@ -86,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
         _say(str(err))
         return EXIT_REFUSED
     limits = Limits(max_pixels=args.max_pixels,
-                    max_message_bytes=int(args.max_message_mb * MiB), max_queue=args.max_queue)
+                    max_message_bytes=int(args.max_message_mb * MiB), max_queue=args.max_queue,
+                    max_queue_per_client=args.max_queue_per_client)
     config = ServerConfig(endpoint=args.endpoint, device=args.device, lazy=args.lazy,
                           weights=weights_config(args), limits=limits, keys=keys,
                           style_cache_bytes=int(args.style_cache_mb * MiB))
@@ -97,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
         server.serve()
     except EndpointInUse:
         return _report_taken(args.endpoint)
+    except EndpointUnusable as err:
+        _say(str(err))
+        return EXIT_REFUSED
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

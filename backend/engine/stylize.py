@@ -49,9 +49,10 @@ def _style_weights(styles: Sequence[SourceImage],
         return [1 / len(styles)] * len(styles)
     if len(style_weights) != len(styles):
         raise EngineError(f"{len(styles)} style image(s) but {len(style_weights)} style weights")
-    if any(not np.isfinite(w) for w in style_weights) or sum(abs(w) for w in style_weights) == 0:
-        raise EngineError(f"style weights must be finite and not all zero, got "
-                          f"{list(style_weights)}")
+    total = sum(abs(w) for w in style_weights) if all(map(np.isfinite, style_weights)) else 0
+    if not np.isfinite(total) or total == 0:
+        raise EngineError(f"style weights must be finite, with a finite sum, and not all "
+                          f"zero, got {list(style_weights)}")
     return normalised(list(style_weights))
 
 

@@ -1,10 +1,10 @@
-"""Jobs, the FIFO queue the worker takes them from, and the record of finished ones."""
+"""Jobs, the fair queue the worker takes them from, and the record of finished ones."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,12 +19,28 @@ CANCEL_REASONS = {
 }
 
 
+@dataclass(frozen=True)
+class Owner:
+    """Who submitted a job: the ROUTER routing id of its connection and, on a CurveZMQ server,
+    the client's public key (Z85). Only the same owner may cancel the job, read its events or
+    fetch its result."""
+
+    routing_id: bytes
+    curve_key: str | None = None
+
+    @property
+    def fair_share_key(self) -> bytes | str:
+        """What the fair order and the per-client limit count by: the key where there is one
+        (several connections with one key are one client), else the connection."""
+        return self.curve_key if self.curve_key is not None else self.routing_id
+
+
 @dataclass
 class Job:
     """One stylization request. Images are ``(H, W, C)`` arrays as received (u8/u16/f32)."""
 
     id: str
-    client: bytes  # the ROUTER routing id of the submitting client
+    owner: Owner
     sequence: int  # order of acceptance, from 1
     content: np.ndarray
     styles: list[np.ndarray]
@@ -37,6 +53,12 @@ class Job:
     state: str = "queued"  # queued, running, done, cancelled, failed
     submitted_at: float = field(default_factory=time.monotonic)
     announced_position: int = -1
+    turn: int = 0  # the fair order's round (see JobQueue)
+
+    @property
+    def client(self) -> bytes:
+        """The routing id events are sent to."""
+        return self.owner.routing_id
 
     def request_cancel(self, reason: str) -> None:
         if not self.cancel.is_set():
@@ -45,12 +67,22 @@ class Job:
 
 
 class JobQueue:
-    """First in, first out; :meth:`take` blocks the worker until a job or :meth:`close`."""
+    """Waiting jobs in a fair order across clients; :meth:`take` blocks the worker until a job
+    or :meth:`close`.
+
+    Round-robin by start-time fair queueing: each job gets a *turn*, the later of the turn now
+    being served and one past its client's previous job; the worker takes the lowest turn, the
+    earliest accepted among equals. A client's first waiting job therefore waits behind at
+    most one job of each other client, and is never overtaken; a client's second and later
+    jobs may be overtaken by other clients' first ones.
+    """
 
     def __init__(self) -> None:
-        self._jobs: deque[Job] = deque()
+        self._jobs: list[Job] = []
         self._ready = threading.Condition()
         self._closed = False
+        self._turn = 0  # the turn of the job taken last
+        self._last_turn: dict[bytes | str, int] = {}  # per client, its latest job's turn
 
     def __len__(self) -> int:
         with self._ready:
@@ -58,15 +90,27 @@ class JobQueue:
 
     def put(self, job: Job) -> None:
         with self._ready:
+            key = job.owner.fair_share_key
+            previous = self._last_turn.get(key)
+            job.turn = self._turn if previous is None else max(self._turn, previous + 1)
+            self._last_turn[key] = job.turn
             self._jobs.append(job)
+            self._jobs.sort(key=lambda waiting: (waiting.turn, waiting.sequence))
             self._ready.notify()
 
     def take(self) -> Job | None:
-        """The oldest job, waiting for one; None once the queue is closed."""
+        """The next job in the fair order, waiting for one; None once the queue is closed."""
         with self._ready:
             while not self._jobs and not self._closed:
                 self._ready.wait()
-            return None if self._closed else self._jobs.popleft()
+            if self._closed:
+                return None
+            job = self._jobs.pop(0)
+            self._turn = job.turn
+            # A client whose last turn has passed starts again from the current one.
+            self._last_turn = {key: turn for key, turn in self._last_turn.items()
+                               if turn >= self._turn}
+            return job
 
     def remove(self, job_id: str) -> Job | None:
         """Take a waiting job out (cancel); None if it is not waiting (running or unknown)."""
@@ -85,8 +129,15 @@ class JobQueue:
             return jobs
 
     def waiting(self) -> list[Job]:
+        """The waiting jobs in the order they will run."""
         with self._ready:
             return list(self._jobs)
+
+    def waiting_for(self, owner: Owner) -> int:
+        """How many jobs of ``owner``'s client wait."""
+        key = owner.fair_share_key
+        with self._ready:
+            return sum(1 for job in self._jobs if job.owner.fair_share_key == key)
 
     def close(self) -> None:
         """Wake the worker for good; waiting jobs stay (drain them first)."""
@@ -103,6 +154,7 @@ class FinishedJob:
     state: str
     header: dict[str, Any]
     frames: list[Any]
+    owner: Owner | None = None
 
     @property
     def nbytes(self) -> int:

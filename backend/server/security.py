@@ -87,8 +87,18 @@ def is_local_endpoint(endpoint: str) -> bool:
         return False  # an interface name or "*": may face the network
 
 
+def _check_port(endpoint: str) -> None:
+    transport, _, address = endpoint.partition("://")
+    port = address.rsplit(":", 1)[1] if ":" in address else ""
+    if transport == "tcp" and port != "*" and not (port.isdigit() and 0 < int(port) < 65536):
+        raise SecurityError(f"cannot listen on {endpoint}: the port must be a number from 1 to "
+                            "65535, as in tcp://127.0.0.1:5557")
+
+
 def check_endpoint(endpoint: str, keys: KeyFiles | None) -> None:
-    """Refuse a network-facing endpoint without CurveZMQ keys."""
+    """Refuse a network-facing endpoint without CurveZMQ keys, and a tcp port out of range
+    (ZeroMQ would quietly listen on another)."""
+    _check_port(endpoint)
     if keys is None and not is_local_endpoint(endpoint):
         raise SecurityError(
             f"refusing to listen on {endpoint} without CurveZMQ keys: anyone who can reach it "
@@ -117,14 +127,20 @@ def secure_socket(context: zmq.Context, socket: zmq.Socket,
     return authenticator
 
 
+def curve_key_of(frame: zmq.Frame) -> str | None:
+    """The CurveZMQ public key (Z85) the sender of ``frame`` authenticated with, or None on a
+    socket without CurveZMQ."""
+    try:
+        return frame.get("User-Id") or None
+    except zmq.ZMQError:
+        return None  # no authentication on this socket
+
+
 def peer_is_trusted(frame: zmq.Frame, endpoint: str) -> bool:
     """Whether the sender of ``frame`` came through CurveZMQ (authenticated) or from this
     machine; only such clients may shut the server down."""
-    try:
-        if frame.get("User-Id"):
-            return True
-    except zmq.ZMQError:
-        pass  # no authentication on this socket
+    if curve_key_of(frame):
+        return True
     if endpoint.partition("://")[0] in ("ipc", "inproc"):
         return True
     try:

@@ -21,8 +21,8 @@ from backend.engine.style_cache import DEFAULT_MAX_BYTES as DEFAULT_STYLE_CACHE_
 from backend.engine.style_cache import StyleTargetCache
 from backend.models.bundle import ModelBundle
 from backend.server.images import PixelError, to_array
-from backend.server.jobs import CANCEL_REASONS, FinishedJob, FinishedJobs, Job, JobQueue
-from backend.server.security import KeyFiles, peer_is_trusted, secure_socket
+from backend.server.jobs import CANCEL_REASONS, FinishedJob, FinishedJobs, Job, JobQueue, Owner
+from backend.server.security import KeyFiles, curve_key_of, peer_is_trusted, secure_socket
 from backend.server.worker import WORKER_EVENTS, Worker
 from backend.weights import WeightsConfig
 from shared import __version__, messages
@@ -37,6 +37,7 @@ from shared.protocol import (
     Request,
     decode_request,
     encode,
+    is_ipv6_endpoint,
 )
 
 POLL_MS = 250
@@ -46,6 +47,11 @@ log = logging.getLogger(__name__)
 
 class EndpointInUse(Exception):
     """Something already listens on the endpoint."""
+
+
+class EndpointUnusable(Exception):
+    """The endpoint cannot be listened on (no such address or interface); the message says
+    which endpoint, why, and what to use instead."""
 
 
 @dataclass
@@ -64,7 +70,8 @@ class ServerConfig:
 
 
 class Server:
-    """One ROUTER socket, one worker on ``models``' device, FIFO jobs."""
+    """One ROUTER socket, one worker on ``models``' device, jobs in a fair order across
+    clients (see :class:`JobQueue`), each visible only to its owner."""
 
     def __init__(self, config: ServerConfig, models: ModelBundle) -> None:
         self.config = config
@@ -97,6 +104,7 @@ class Server:
         router.heartbeat_ivl = TRANSPORT_HEARTBEAT_IVL_MS
         router.heartbeat_timeout = TRANSPORT_HEARTBEAT_TIMEOUT_MS
         router.linger = 1000
+        router.ipv6 = is_ipv6_endpoint(self.config.endpoint)
         authenticator = (secure_socket(self._context, router, self.config.keys)
                          if self.config.keys else None)
         try:
@@ -107,7 +115,9 @@ class Server:
                 authenticator.stop()
             if err.errno == zmq.EADDRINUSE:
                 raise EndpointInUse(f"{self.config.endpoint} is already in use") from err
-            raise
+            raise EndpointUnusable(f"cannot listen on {self.config.endpoint}: {err.strerror}; "
+                                   "give an address of this machine, such as "
+                                   f"{DEFAULT_ENDPOINT}") from err
         return router, authenticator
 
     def serve(self) -> None:
@@ -190,6 +200,8 @@ class Server:
 
     def _client_gone(self, client: bytes) -> None:
         for job in [job for job in self._active.values() if job.client == client]:
+            if job.cancel.is_set():
+                continue  # already ending; said once
             log.info("client of job %s is gone; cancelling it", job.id)
             if self._queue.remove(job.id) is not None:
                 self._cancel_waiting(job, "client_gone", notify=False)
@@ -212,7 +224,7 @@ class Server:
         try:
             request = decode_request([frame.buffer for frame in body], self.limits)
             request_id = request.request_id
-            self._handle(client, request, body)
+            self._handle(Owner(client, curve_key_of(frames[0])), request, body)
         except ProtocolError as err:
             log.info("refused a request: %s: %s", err.code, err.message)
             self._reply(client, err.request_id, messages.Error(code=err.code,
@@ -224,16 +236,16 @@ class Server:
                 message="the server hit an unexpected fault with this request; it goes on "
                         "serving, and its log has the details"))
 
-    def _handle(self, client: bytes, request: Request, frames: list[zmq.Frame]) -> None:
-        rid = request.request_id
+    def _handle(self, owner: Owner, request: Request, frames: list[zmq.Frame]) -> None:
+        rid, client = request.request_id, owner.routing_id
         if request.op == "health":
-            self._reply(client, rid, self._health())
+            self._reply(client, rid, self._health(owner))
         elif request.op == "submit":
-            self._submit(client, request)
+            self._submit(owner, request)
         elif request.op == "cancel":
-            self._reply(client, rid, self._cancel(request.fields["job_id"], rid))
+            self._reply(client, rid, self._cancel(owner, request.fields["job_id"], rid))
         elif request.op == "result":
-            self._result(client, request.fields["job_id"], rid)
+            self._result(owner, request.fields["job_id"], rid)
         elif request.op == "shutdown":
             if not peer_is_trusted(frames[0], self.config.endpoint):
                 raise ProtocolError("not_allowed", "shutdown is only accepted from this "
@@ -241,19 +253,23 @@ class Server:
             self._reply(client, rid, messages.ShuttingDown())
             self.request_stop("a shutdown request")
 
-    def _health(self) -> messages.Health:
+    def _health(self, owner: Owner) -> messages.Health:
+        """The server's state; of the jobs, others' only as counts."""
         worker, cache = self._worker, self._worker.style_cache
+        running = self._running
         return messages.Health(
             package_version=__version__, pid=os.getpid(), device=str(worker.models.device),
             loading=not worker.ready.is_set(), models_loaded=worker.models_loaded,
             load_error=worker.load_error, queue_length=len(self._queue),
-            running_job=self._running.id if self._running else None,
+            jobs_running=int(running is not None),
+            your_queue_length=self._queue.waiting_for(owner),
+            running_job=running.id if running and running.owner == owner else None,
             jobs_accepted=self._accepted, curve=self.config.keys is not None,
             style_cache={"entries": cache.entries, "bytes": cache.nbytes, "hits": cache.hits,
                          "misses": cache.misses},
             limits=self.limits.to_dict())
 
-    def _submit(self, client: bytes, request: Request) -> None:
+    def _submit(self, owner: Owner, request: Request) -> None:
         rid = request.request_id
         if self._stop_reason is not None:
             raise ProtocolError("shutting_down", "the server is stopping and takes no new jobs",
@@ -261,6 +277,10 @@ class Server:
         if len(self._queue) >= self.limits.max_queue:
             raise ProtocolError("queue_full", f"{self.limits.max_queue} jobs are already waiting;"
                                 " try again when some have finished", rid)
+        if self._queue.waiting_for(owner) >= self.limits.max_queue_per_client:
+            raise ProtocolError("queue_full", f"this client already has "
+                                f"{self.limits.max_queue_per_client} jobs waiting (the "
+                                "per-client limit); submit more when some have started", rid)
         arrays = []
         for index, (descriptor, frame) in enumerate(request.images):
             try:
@@ -270,28 +290,43 @@ class Server:
                 raise ProtocolError("bad_image", f"{role}: {err}", rid) from err
         self._accepted += 1
         fields = request.fields
-        job = Job(id=uuid.uuid4().hex, client=client, sequence=self._accepted,
+        job = Job(id=uuid.uuid4().hex, owner=owner, sequence=self._accepted,
                   content=arrays[0], styles=arrays[1:],
                   style_weights=fields.get("style_weights"), options=request.options,
                   preview_interval=fields.get("preview_interval", 0),
                   result_dtype=fields.get("result_dtype") or request.images[0][0]["dtype"])
-        job.announced_position = self._position_after_waiting()
         self._active[job.id] = job
         self._queue.put(job)
+        job.announced_position = self._positions()[job.id]
         log.info("job %s accepted (#%d, %dx%d)", job.id, job.sequence, arrays[0].shape[1],
                  arrays[0].shape[0])
-        self._reply(client, rid, messages.Accepted(job_id=job.id,
-                                                   position=job.announced_position))
+        self._reply(owner.routing_id, rid, messages.Accepted(job_id=job.id,
+                                                             position=job.announced_position))
+        self._announce_positions()  # it may go ahead of other clients' later jobs
 
-    def _position_after_waiting(self) -> int:
-        return len(self._queue) + (1 if self._running is not None else 0)
+    def _positions(self) -> dict[str, int]:
+        """Each waiting job's position: the jobs the worker has taken (running, or taken
+        before their "started" arrived) plus those ahead of it in the queue. Counting taken
+        jobs rather than "started" ones keeps a position from growing when a start is
+        reported late."""
+        waiting = self._queue.waiting()
+        taken = len(self._active) - len(waiting)
+        return {job.id: taken + index for index, job in enumerate(waiting)}
 
-    def _cancel(self, job_id: str, rid: str | int | None) -> messages.Cancelling:
-        job = self._active.get(job_id)
+    def _owned(self, owner: Owner, job_id: str, rid: str | int | None) -> tuple[
+            Job | None, FinishedJob | None]:
+        """The job ``owner`` submitted as ``job_id``, active or finished; another client's
+        job is as unknown as one that never existed."""
+        job, finished = self._active.get(job_id), self._finished.get(job_id)
+        if job is not None and job.owner == owner:
+            return job, None
+        if finished is not None and finished.owner == owner:
+            return None, finished
+        raise ProtocolError("unknown_job", f"no job {job_id} of this client is known here", rid)
+
+    def _cancel(self, owner: Owner, job_id: str, rid: str | int | None) -> messages.Cancelling:
+        job, finished = self._owned(owner, job_id, rid)
         if job is None:
-            finished = self._finished.get(job_id)
-            if finished is None:
-                raise ProtocolError("unknown_job", f"no job {job_id} is known here", rid)
             raise ProtocolError("job_finished", f"job {job_id} has already finished "
                                 f"({finished.state}); there is nothing to cancel", rid)
         if self._queue.remove(job_id) is not None:
@@ -300,19 +335,16 @@ class Server:
         job.request_cancel("requested")
         return messages.Cancelling(job_id=job_id, state="running")
 
-    def _result(self, client: bytes, job_id: str, rid: str | int | None) -> None:
-        finished = self._finished.get(job_id)
-        if finished is None:
-            if job_id in self._active:
-                raise ProtocolError("job_not_finished", f"job {job_id} is still "
-                                    f"{self._active[job_id].state}; wait for its done event",
-                                    rid)
-            raise ProtocolError("unknown_job", f"no job {job_id} is known here", rid)
+    def _result(self, owner: Owner, job_id: str, rid: str | int | None) -> None:
+        job, finished = self._owned(owner, job_id, rid)
+        if job is not None:
+            raise ProtocolError("job_not_finished", f"job {job_id} is still {job.state}; wait "
+                                "for its done event", rid)
         if finished.state == "done" and not finished.frames:
             raise ProtocolError("result_expired", f"job {job_id} finished but its image is no "
                                 "longer kept; submit it again", rid)
         header = finished.header if rid is None else {**finished.header, "request_id": rid}
-        self._send(client, encode(header, finished.frames))
+        self._send(owner.routing_id, encode(header, finished.frames))
 
     # ---- job ends ----
     def _cancel_waiting(self, job: Job, reason: str, notify: bool = True) -> None:
@@ -330,7 +362,7 @@ class Server:
         self._active.pop(job.id, None)
         if self._running is job:
             self._running = None
-        self._finished.add(job.id, FinishedJob(state, header, frames))
+        self._finished.add(job.id, FinishedJob(state, header, frames, job.owner))
 
     def _from_worker(self, frames: list[zmq.Frame]) -> None:
         job_id, kind = frames[0].bytes.decode(), frames[1].bytes.decode()
@@ -350,10 +382,10 @@ class Server:
             self._announce_positions()
 
     def _announce_positions(self) -> None:
-        ahead = 1 if self._running is not None else 0
-        for index, job in enumerate(self._queue.waiting()):
-            position = ahead + index
-            if position != job.announced_position:
+        positions = self._positions()
+        for job in self._queue.waiting():
+            position = positions.get(job.id)
+            if position is not None and position != job.announced_position:
                 job.announced_position = position
                 self._send(job.client, messages.Queued(job_id=job.id,
                                                        position=position).to_frames())

@@ -1,17 +1,25 @@
 """CurveZMQ: a network-facing server needs keys, accepts its clients' and refuses others."""
 
+import shutil
+
 import pytest
+import zmq.auth
 
 from backend.cli.main import main
 from backend.server.security import KeyFiles, generate_keys
 from shared.client import BackendUnavailable, Client
 from tests.server.conftest import TINY, ServerProcess
+from tests.server.test_ownership import check_ownership
 from tests.shared.messages import free_endpoint
 
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory) -> KeyFiles:
-    return generate_keys(tmp_path_factory.mktemp("keys"))
+    """The server's keys with two authorised clients: ``client`` and ``second``."""
+    files = generate_keys(tmp_path_factory.mktemp("keys"))
+    zmq.auth.create_certificates(files.folder, "second")
+    shutil.move(files.folder / "second.key", files.authorized_clients / "second.key")
+    return files
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +52,17 @@ def test_an_authorised_client_is_served_through_curve(curve_server, keys, conten
         assert client.health()["curve"] is True
         image, _ = client.submit(content, [style], options=TINY).result()
         assert (image.width, image.height) == (32, 24)
+
+
+def test_a_job_belongs_to_its_clients_key_and_connection(curve_server, keys, content, style):
+    def connect(secret: str) -> Client:
+        return Client(curve_server.endpoint, server_public_key=keys.server_public,
+                      client_secret_key_file=keys.folder / secret)
+
+    with connect("client.key_secret") as owner, connect("second.key_secret") as other, \
+            connect("client.key_secret") as same_key:
+        check_ownership(owner, other, content, style)
+        check_ownership(owner, same_key, content, style)
 
 
 def test_a_client_with_a_foreign_key_is_refused_by_name(curve_server, keys, tmp_path):
