@@ -144,7 +144,7 @@ def _weights(value: Any) -> list[float] | None:
         raise ValueError("must be null or a list of finite numbers, one per style")
     if value and not any(value):
         raise ValueError("must not be all zero")
-    if not math.isfinite(math.fsum(abs(w) for w in value)):
+    if not math.isfinite(sum(abs(w) for w in value)):
         raise ValueError("must have a finite sum; scale the weights down (only their "
                          "ratios matter)")
     return [float(w) for w in value]
