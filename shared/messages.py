@@ -110,14 +110,14 @@ class Health(ServerMessage):
     models_loaded: list[str] = _doc()
     load_error: str | None = _doc("why the models could not be loaded, or null")
     queue_length: int = _doc("all clients' waiting jobs")
-    jobs_running: int = _doc("running jobs, 0 or 1, whoever's")
-    your_queue_length: int = _doc("the asking client's waiting jobs")
     running_job: str | None = _doc("the running job's id if it is the asking client's, "
                                    "else null")
     jobs_accepted: int = _doc()
     curve: bool = _doc("whether the server uses CurveZMQ")
     style_cache: dict[str, int] = _doc("`entries`, `bytes`, `hits`, `misses`")
     limits: dict[str, int] = _doc("[Limits](#limits)")
+    jobs_running: int = _doc("running jobs, 0 or 1, whoever's", default=0)
+    your_queue_length: int = _doc("the asking client's waiting jobs", default=0)
 
 
 @message("accepted", answers="`submit`")

@@ -16,7 +16,7 @@ def assert_unknown_to(other: Client, job_id: str) -> None:
 
 
 def running(job) -> None:
-    next(event for event in job.events() if event["kind"] == "progress")
+    next(event for event in job.events() if event.kind == "progress")
 
 
 def check_ownership(owner: Client, other: Client, content, style) -> None:
@@ -27,7 +27,7 @@ def check_ownership(owner: Client, other: Client, content, style) -> None:
     assert seen["running_job"] is None and seen["jobs_running"] == 1
     assert owner.health()["running_job"] == job.id
     assert_unknown_to(other, job.id)
-    assert owner.cancel(job.id)["state"] == "running"
+    assert owner.cancel(job.id).state == "running"
     with pytest.raises(JobCancelled):
         job.result()
     assert_unknown_to(other, job.id)
