@@ -79,8 +79,8 @@ def connect(settings: PluginSettings) -> Client:
     except BackendUnavailable as err:
         client.close()
         started = "" if settings.python is None else " and could not be started"
-        raise StylizationFailed(f"The Portrait Stylization backend at {settings.endpoint} is not "
-                                f"running{started}: {_first_line(err.message)}") from err
+        raise StylizationFailed(f"The Portrait Stylization backend at {settings.endpoint} did not "
+                                f"answer{started}: {_first_line(err.message)}") from err
     client.timeout = REQUEST_TIMEOUT_S
     return client
 

@@ -131,7 +131,7 @@ def test_a_backend_that_cannot_be_started_gives_a_clear_message(gimp, photos):
         config_path.write_text(installed)
     call = run.call("down")
     assert call["status"] == "execution-error"
-    assert "not running and could not be started" in call["error"]
+    assert "did not answer and could not be started" in call["error"]
     assert "/opt/removed-venv/bin/python" in call["error"] and "\n" not in call["error"]
     assert call["gimp_still_works"] and run.returncode == 0
     assert "Starry Night (in progress)" not in call["layers"]

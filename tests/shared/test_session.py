@@ -38,7 +38,7 @@ def test_the_fidelity_summary_appears_only_when_faces_were_found():
 
 def test_no_backend_and_none_to_start_is_one_clear_line():
     settings = PluginSettings(endpoint=free_endpoint(), python=None)
-    with pytest.raises(StylizationFailed, match="is not running") as caught:
+    with pytest.raises(StylizationFailed, match="did not answer: no backend answered") as caught:
         connect(settings)
     assert settings.endpoint in str(caught.value) and "\n" not in str(caught.value)
 
