@@ -33,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from backend.engine import Result, stylize  # noqa: E402
 from backend.engine.faces import FaceGuide  # noqa: E402
 from backend.engine.images import prepare  # noqa: E402
-from backend.engine.losses import CONTENT_LAYERS, StyleObjective  # noqa: E402
+from backend.engine.losses import ContentLoss, StyleLoss, TVLoss  # noqa: E402
 from backend.engine.schedule import size_to_fit  # noqa: E402
-from backend.engine.stylize import style_targets  # noqa: E402
+from backend.engine.terms import ScaleInputs  # noqa: E402
 from backend.models.bundle import ModelBundle  # noqa: E402
+from backend.models.vgg import in_network_order  # noqa: E402
 from backend.weights import RandomWeightsWarning, WeightsConfig  # noqa: E402
 from bench.report import append_section, write_json  # noqa: E402
 from shared.options import Options  # noqa: E402
@@ -63,18 +64,35 @@ def as_tensor(pixels: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(pixels[..., :3])).permute(2, 0, 1)[None]
 
 
+def crowson_objective(content_image: torch.Tensor, style: Image.Image, options: Options,
+                      models: ModelBundle) -> Callable[[torch.Tensor], dict[str, torch.Tensor]]:
+    """The engine's content, style and TV terms at the end scale against ``content_image``
+    ``(1, 3, H, W)``: a function of an image of that size to the named terms."""
+    model = models.vgg(options.pooling)
+    terms = [ContentLoss(options.content_weight, device=models.device),
+             StyleLoss([prepare(style)], [1.0], options, models.device),
+             TVLoss(options.tv_weight, models.device)]
+    inputs = ScaleInputs(0, options.end_scale, content_image, model)
+    with torch.no_grad():
+        prepared = [(term, term.prepare(inputs)) for term in terms]
+    layers = in_network_order([layer for term in terms for layer in term.vgg_layers])
+
+    def objective(image: torch.Tensor) -> dict[str, torch.Tensor]:
+        features = model(image, layers=layers)
+        return {name: value for term, targets in prepared
+                for name, value in term.losses(features, targets).items()}
+
+    return objective
+
+
 def final_losses(result: Result, content: Image.Image, style: Image.Image, options: Options,
                  models: ModelBundle) -> dict[str, float]:
     """The engine's content and style terms for the output image, at the end scale."""
-    model = models.vgg(options.pooling)
     h, w = result.pixels.shape[:2]
+    objective = crowson_objective(prepare(content).tensor((w, h)).to(models.device), style,
+                                  options, models)
     with torch.no_grad():
-        targets = {layer: model(prepare(content).tensor((w, h)), layers=list(CONTENT_LAYERS))
-                   [layer] for layer in CONTENT_LAYERS}
-        grams = style_targets(model, [prepare(style)], [1.0], options.end_scale, options,
-                              models.device)
-        objective = StyleObjective(targets, grams, options.content_weight, options.tv_weight)
-        terms = objective(model(as_tensor(result.pixels)))
+        terms = objective(as_tensor(result.pixels).to(models.device))
     return {"style": float(terms["style"]), "content": float(terms["content"])}
 
 
@@ -118,19 +136,13 @@ def cost_ms(content: Image.Image, style: Image.Image, options: Options,
     terms alone, on the same image."""
     size = size_to_fit(content.size, options.end_scale, scale_up=True)
     image = prepare(content).tensor(size).to(models.device)
-    model = models.vgg(options.pooling)
-    with torch.no_grad():
-        targets = {layer: model(image, layers=list(CONTENT_LAYERS))[layer]
-                   for layer in CONTENT_LAYERS}
-        grams = style_targets(model, [prepare(style)], [1.0], options.end_scale, options,
-                              models.device)
-    objective = StyleObjective(targets, grams, options.content_weight, options.tv_weight)
+    objective = crowson_objective(image, style, options, models)
     face_terms = FaceGuide(content.size, options, models).for_scale(image)
     moved = image.add(0.05).clamp(0, 1)
 
     def style_step() -> None:
         x = moved.clone().requires_grad_()
-        sum(objective(model(x)).values()).backward()
+        sum(objective(x).values()).backward()
 
     def face_step() -> None:
         x = moved.clone().requires_grad_()

@@ -25,7 +25,7 @@ from backend.cli.common import InterruptCancel, ProgressBar, model_bundle
 from backend.cli.option_args import add_option_flags, options_from_args
 from backend.cli.outputs import check_outputs, note_losses, save_outputs
 from backend.cli.serve import add_endpoint_flag
-from backend.engine import ProgressEvent, Result, stylize
+from backend.engine import ProgressEvent, Result, model_needs, stylize
 from backend.engine.imageio import read_image
 from backend.engine.schedule import scale_ladder
 from backend.server.images import image_data_from_source, image_data_to_float
@@ -106,7 +106,7 @@ class InProcess:
 
     def run(self, request: JobRequest, bar: ProgressBar | None) -> tuple[Result, str]:
         models = model_bundle(self.args)
-        models.preload(request.options)
+        models.preload(model_needs(request.options))
         cancel = InterruptCancel()
         previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
 

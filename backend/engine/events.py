@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 
@@ -19,6 +20,17 @@ class Cancelled(EngineError):
 
 class OutOfMemory(EngineError):
     """The device ran out of memory; the message suggests a size that fits."""
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """Whether ``err`` says the device or the host ran out of memory: a ``MemoryError``,
+    ``torch.OutOfMemoryError``, or the plain ``RuntimeError`` by which the CPU allocator (and
+    some other back ends) report exhaustion, recognised by its message."""
+    if isinstance(err, MemoryError | torch.OutOfMemoryError):
+        return True
+    text = str(err)
+    return isinstance(err, RuntimeError) and ("can't allocate memory" in text
+                                              or "out of memory" in text.lower())
 
 
 @dataclass

@@ -1,10 +1,11 @@
 """The face terms: FaceID (FaceNet features) and mesh (FaceMesh landmarks) losses on the faces
-of the content image (ALGORITHM.md §4, the paper's §4 and §6).
+of the content image (docs/faces.md; the paper's §4 and §6).
 
-A :class:`FaceGuide` is made once per job. At each scale it finds the faces (MTCNN, or the
-caller's boxes), crops the same padded boxes from content and result, and returns a
-:class:`FaceTerms` whose targets are the content crops' features. All faces' features are
-concatenated along the batch axis, so one loss per layer covers every face.
+A :class:`FaceGuide`, the face :class:`~backend.engine.terms.LossTerm`, is made once per job.
+At each scale it finds the faces (MTCNN, or the caller's boxes), crops the same padded boxes
+from content and result, and returns a :class:`FaceTerms` whose targets are the content crops'
+features. All faces' features are concatenated along the batch axis, so one loss per layer
+covers every face.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from torch.nn import functional as F
 from torchvision.ops import roi_align
 
 from backend.engine.losses import scaled_squared_error
+from backend.engine.terms import Features, Job, LossTerm, ScaleInputs
+from backend.models.bundle import ModelNeed
 from backend.models.face_detector import FaceDetector
 from backend.models.facemesh import FaceMesh
 from backend.models.facenet import FaceNetFeatures
@@ -228,12 +231,16 @@ class FaceTerms(nn.Module):
         return terms
 
 
-class FaceGuide:
+class FaceGuide(LossTerm):
     """The face terms of one job: finds faces at each scale (cached) and builds their losses.
 
     ``content_size``: ``(w, h)`` of the full-resolution content image (the frame of
     ``options.face_boxes``). Models come from ``models`` and are loaded only when needed.
+    As a loss term it reports ``face`` and ``mesh`` (those whose weight is above zero), and is
+    off at a scale where no face is found.
     """
+
+    names = ("face", "mesh")
 
     def __init__(self, content_size: tuple[int, int], options: Options,
                  models: ModelBundle) -> None:
@@ -242,6 +249,29 @@ class FaceGuide:
         self.locator = FaceLocator(content_size, options, detector)
         self.facenet = models.facenet(options.face_layers) if options.face_weight > 0 else None
         self.facemesh = models.facemesh() if options.mesh_weight > 0 else None
+
+    @classmethod
+    def wanted(cls, options: Options) -> bool:
+        return options.faces_enabled
+
+    @classmethod
+    def needs(cls, options: Options) -> list[ModelNeed]:
+        needs = [] if options.face_boxes else [ModelNeed("mtcnn")]
+        if options.face_weight > 0:
+            needs.append(ModelNeed("facenet", options.face_layers))
+        if options.mesh_weight > 0:
+            needs.append(ModelNeed("facemesh"))
+        return needs
+
+    @classmethod
+    def for_job(cls, job: Job, models: ModelBundle) -> FaceGuide:
+        return cls(job.content.size, job.options, models)
+
+    def prepare(self, inputs: ScaleInputs) -> FaceTerms | None:
+        return self.for_scale(inputs.content)
+
+    def losses(self, features: Features, targets: FaceTerms) -> dict[str, torch.Tensor]:
+        return targets(features["input"])
 
     def for_scale(self, content: torch.Tensor) -> FaceTerms | None:
         """Face terms against ``content`` ``(1, 3, H, W)`` in [0, 1], or None when no face is

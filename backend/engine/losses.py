@@ -1,33 +1,56 @@
-"""The loss terms of Crowson's style transfer (ALGORITHM.md §2)."""
+"""The loss terms of Crowson's style transfer: content, style (Gram matrices) and total
+variation (docs/engine.md, The method; the paper's eq. 8 and 9).
+
+Each term is a :class:`~backend.engine.terms.LossTerm`: targets per scale, weighted losses per
+iteration. Weights are float32 tensors on the job's device, as the reference's ``Scale``
+buffers are, so the arithmetic matches it bit for bit.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
 import torch
-from torch import nn
 from torch.nn import functional as F
 
+from backend.engine.images import SourceImage
+from backend.engine.schedule import size_to_fit
+from backend.engine.style_cache import GramTargets, StyleTargetCache
+from backend.engine.terms import Features, Job, LossTerm, ScaleInputs
+from backend.models.bundle import ModelNeed
+from backend.models.vgg import VGGFeatures
+from shared.options import Options
+
+if TYPE_CHECKING:
+    from backend.models.bundle import ModelBundle
+
 EPS = 1e-8
-CONTENT_LAYERS = (22,)
-STYLE_LAYERS = (1, 6, 11, 20, 29)
+CONTENT_LAYERS = ("relu4_2",)
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 STYLE_LAYER_WEIGHTS = (256, 64, 16, 4, 1)
 
 
 def scaled_squared_error(input: torch.Tensor, target: torch.Tensor,
                          eps: float = EPS) -> torch.Tensor:
-    """``Σ(x−t)² / (Σ|x−t| + ε)``: squared error whose gradient has an L1 norm of about 1."""
+    """``Σ(x−t)² / (Σ|x−t| + ε)`` over tensors of one shape, a scalar: squared error whose
+    gradient has an L1 norm of about 1 (the paper's "normalized squared error", eq. 8;
+    Crowson's ``ScaledMSELoss``)."""
     diff = input - target
     return diff.pow(2).sum() / diff.abs().sum().add(eps)
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
-    """Gram matrix of ``(N, C, H, W)`` features, normalised by the number of positions H·W:
-    ``(N, C, C)``."""
+    """Gram matrix of ``(N, C, H, W)`` features, normalised by the number of positions H·W
+    (as Crowson's code does; the paper's eq. 9 says by the number of filters): ``(N, C, C)``."""
     matrix = features.flatten(-2)
     return matrix @ matrix.transpose(-2, -1) / matrix.shape[-1]
 
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:
-    """L2 total variation of ``(N, C, H, W)``, replicate-padded right and bottom by one."""
+    """L2 total variation of ``(N, C, H, W)``, replicate-padded right and bottom by one:
+    ``mean(dx² + dy²)``, a scalar (Mahendran and Vedaldi; Crowson's ``TVLoss``)."""
     padded = F.pad(image, (0, 1, 0, 1), "replicate")
     dx = padded[..., :-1, 1:] - padded[..., :-1, :-1]
     dy = padded[..., 1:, :-1] - padded[..., :-1, :-1]
@@ -40,32 +63,131 @@ def normalised(weights: list[float] | tuple[float, ...]) -> list[float]:
     return [w / total for w in weights]
 
 
-class StyleObjective(nn.Module):
-    """Content, style and TV terms for one scale, against fixed targets.
+def _weight(value: float, device: torch.device | str) -> torch.Tensor:
+    return torch.tensor(value, device=device)
 
-    ``content_targets`` / ``style_targets``: layer index -> VGG activation / Gram target.
-    Called with the VGG feature map of the iterate, returns named weighted terms.
-    """
 
-    def __init__(self, content_targets: dict[int, torch.Tensor],
-                 style_targets: dict[int, torch.Tensor], content_weight: float,
-                 tv_weight: float) -> None:
-        super().__init__()
-        self.content_targets = content_targets
-        self.style_targets = style_targets
-        device = next(iter(content_targets.values())).device
-        # Weights as float32 tensors, so the arithmetic matches the reference bit for bit.
-        per_layer = content_weight / len(content_targets)
-        self.content_weights = {layer: torch.tensor(per_layer, device=device)
-                                for layer in content_targets}
-        self.style_weights = {layer: torch.tensor(w, device=device) for layer, w in
+def _vgg(options: Options) -> list[ModelNeed]:
+    return [ModelNeed("vgg19", options.pooling)]
+
+
+class ContentLoss(LossTerm):
+    """``content``: ``content_weight / n`` × Σ over the ``n`` content layers of
+    ``E(F(x), F(c))``, the iterate's activations against the content's at that scale."""
+
+    names = ("content",)
+    vgg_layers = CONTENT_LAYERS
+
+    def __init__(self, content_weight: float, layers: Sequence[str] = CONTENT_LAYERS,
+                 device: torch.device | str = "cpu") -> None:
+        self.layers = tuple(layers)
+        self.layer_weights = {layer: _weight(content_weight / len(self.layers), device)
+                              for layer in self.layers}
+
+    @classmethod
+    def needs(cls, options: Options) -> list[ModelNeed]:
+        return _vgg(options)
+
+    @classmethod
+    def for_job(cls, job: Job, models: ModelBundle) -> ContentLoss:
+        return cls(job.options.content_weight, device=models.device)
+
+    def prepare(self, inputs: ScaleInputs) -> Features:
+        features = inputs.vgg(inputs.content, layers=self.layers)
+        return {layer: features[layer] for layer in self.layers}
+
+    def losses(self, features: Features, targets: Features) -> dict[str, torch.Tensor]:
+        return {"content": sum(scaled_squared_error(features[layer], target)
+                               * self.layer_weights[layer]
+                               for layer, target in targets.items())}
+
+
+def _style_grams(model: VGGFeatures, style: SourceImage, size: tuple[int, int],
+                 device: torch.device) -> GramTargets:
+    feats = model(style.tensor(size).to(device), layers=STYLE_LAYERS)
+    return {layer: gram(feats[layer]) for layer in STYLE_LAYERS}
+
+
+def style_size(style: SourceImage, scale: int, options: Options) -> tuple[int, int]:
+    """``(w, h)`` of ``style`` at the scale whose long side is ``scale`` px: long side
+    ``round(scale × style_scale_fac)``, or ``style_size`` when set; never enlarged."""
+    if options.style_size is None:
+        return size_to_fit(style.size, round(scale * options.style_scale_fac))
+    return size_to_fit(style.size, options.style_size)
+
+
+def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: Sequence[float],
+                  scale: int, options: Options, device: torch.device,
+                  cache: StyleTargetCache | None = None,
+                  digests: Sequence[str] | None = None) -> GramTargets:
+    """Per style layer, the weighted sum over the style images of their Gram matrices
+    ``(1, C, C)`` at ``scale``. With a ``cache`` (and each style's ``digests``), Grams seen
+    before are reused."""
+    targets: GramTargets = {}
+    for i, (style, weight) in enumerate(zip(styles, weights, strict=True)):
+        size = style_size(style, scale, options)
+        compute = partial(_style_grams, model, style, size, device)
+        grams = compute() if cache is None else cache.grams(digests[i], size, options.pooling,
+                                                           compute, device)
+        for layer in STYLE_LAYERS:
+            target = grams[layer] * weight
+            targets[layer] = target if layer not in targets else targets[layer] + target
+    return targets
+
+
+class StyleLoss(LossTerm):
+    """``style``: Σ over the style layers of ``w_l × E(G(F_l(x)), T_l)``, with the layer
+    weights 256, 64, 16, 4, 1 divided by their sum and ``T_l`` the styles' weighted Gram
+    targets (:func:`style_targets`)."""
+
+    names = ("style",)
+    vgg_layers = STYLE_LAYERS
+
+    def __init__(self, styles: Sequence[SourceImage], weights: Sequence[float],
+                 options: Options, device: torch.device | str = "cpu",
+                 cache: StyleTargetCache | None = None,
+                 digests: Sequence[str] | None = None) -> None:
+        self.styles, self.weights, self.options = list(styles), list(weights), options
+        self.cache, self.digests = cache, digests
+        self.layer_weights = {layer: _weight(w, device) for layer, w in
                               zip(STYLE_LAYERS, normalised(STYLE_LAYER_WEIGHTS), strict=True)}
-        self.tv_weight = torch.tensor(tv_weight, device=device)
 
-    def forward(self, feats: dict[int | str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        content = sum(scaled_squared_error(feats[layer], target) * self.content_weights[layer]
-                      for layer, target in self.content_targets.items())
-        style = sum(scaled_squared_error(gram(feats[layer]), target) * self.style_weights[layer]
-                    for layer, target in self.style_targets.items())
-        tv = total_variation(feats["input"]) * self.tv_weight
-        return {"content": content, "style": style, "tv": tv}
+    @classmethod
+    def needs(cls, options: Options) -> list[ModelNeed]:
+        return _vgg(options)
+
+    @classmethod
+    def for_job(cls, job: Job, models: ModelBundle) -> StyleLoss:
+        return cls(job.styles, job.weights, job.options, models.device, job.style_cache,
+                   job.style_digests)
+
+    def prepare(self, inputs: ScaleInputs) -> GramTargets:
+        return style_targets(inputs.vgg, self.styles, self.weights, inputs.scale, self.options,
+                             inputs.device, self.cache, self.digests)
+
+    def losses(self, features: Features, targets: GramTargets) -> dict[str, torch.Tensor]:
+        return {"style": sum(scaled_squared_error(gram(features[layer]), target)
+                             * self.layer_weights[layer] for layer, target in targets.items())}
+
+
+class TVLoss(LossTerm):
+    """``tv``: ``tv_weight × total_variation(x)`` on the iterate's pixels; no targets."""
+
+    names = ("tv",)
+
+    def __init__(self, tv_weight: float, device: torch.device | str = "cpu") -> None:
+        self.weight = _weight(tv_weight, device)
+
+    @classmethod
+    def needs(cls, options: Options) -> list[ModelNeed]:
+        return []
+
+    @classmethod
+    def for_job(cls, job: Job, models: ModelBundle) -> TVLoss:
+        return cls(job.options.tv_weight, models.device)
+
+    def prepare(self, inputs: ScaleInputs) -> dict:
+        return {}
+
+    def losses(self, features: Features, targets: dict) -> dict[str, torch.Tensor]:
+        return {"tv": total_variation(features["input"]) * self.weight}

@@ -21,7 +21,7 @@ from backend.engine.images import SourceImage
 
 DEFAULT_MAX_BYTES = 256 * 2**20
 
-GramTargets = dict[int, torch.Tensor]
+GramTargets = dict[str, torch.Tensor]
 
 
 def style_digest(style: SourceImage) -> str:

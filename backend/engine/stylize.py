@@ -1,23 +1,32 @@
-"""The stylization loop: Crowson's multi-scale Adam style transfer (ALGORITHM.md §1–3)."""
+"""The stylization loop: Crowson's multi-scale Adam style transfer (docs/engine.md, The method).
+
+The loop knows no particular loss: it sums what the job's loss terms report
+(``backend/engine/objective.py``, ``backend/engine/terms.py``)."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 import torch
 from PIL import Image
 
-from backend.engine.background import BackgroundPlan, plan_background
-from backend.engine.events import Cancelled, EngineError, OutOfMemory, ProgressEvent, Result
+from backend.engine.background import plan_background
+from backend.engine.events import (
+    Cancelled,
+    EngineError,
+    OutOfMemory,
+    ProgressEvent,
+    Result,
+    is_out_of_memory,
+)
 from backend.engine.faces import FaceGuide
 from backend.engine.fidelity import faces_metadata
 from backend.engine.images import ImageInputError, SourceImage, prepare
-from backend.engine.losses import CONTENT_LAYERS, STYLE_LAYERS, StyleObjective, gram, normalised
+from backend.engine.losses import normalised, style_size
+from backend.engine.objective import loss_terms, vgg_layers
 from backend.engine.schedule import (
     IterateAverage,
     rescale_adam_state,
@@ -26,6 +35,7 @@ from backend.engine.schedule import (
     size_to_fit,
 )
 from backend.engine.style_cache import StyleTargetCache, style_digest
+from backend.engine.terms import Job, LossTerm, ScaleInputs
 from backend.models.bundle import ModelBundle
 from backend.models.vgg import VGGFeatures
 from shared.options import Options
@@ -73,40 +83,10 @@ def _initial_image(init: str, content: SourceImage, styles: Sequence[SourceImage
     return noise + means[None, :, None, None]
 
 
-def _style_grams(model: VGGFeatures, style: SourceImage, size: tuple[int, int],
-                 device: torch.device) -> dict[int, torch.Tensor]:
-    feats = model(style.tensor(size).to(device), layers=list(STYLE_LAYERS))
-    return {layer: gram(feats[layer]) for layer in STYLE_LAYERS}
-
-
-def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: list[float],
-                  scale: int, options: Options, device: torch.device,
-                  cache: StyleTargetCache | None = None,
-                  digests: Sequence[str] | None = None) -> dict[int, torch.Tensor]:
-    """Weighted sum over the style images of their Gram matrices, per style layer. With a
-    ``cache`` (and each style's ``digests``), Grams seen before are reused."""
-    targets: dict[int, torch.Tensor] = {}
-    for i, (style, weight) in enumerate(zip(styles, weights, strict=True)):
-        size = _style_size(style, scale, options)
-        compute = partial(_style_grams, model, style, size, device)
-        grams = compute() if cache is None else cache.grams(digests[i], size, options.pooling,
-                                                           compute, device)
-        for layer in STYLE_LAYERS:
-            target = grams[layer] * weight
-            targets[layer] = target if layer not in targets else targets[layer] + target
-    return targets
-
-
-def _style_size(style: SourceImage, scale: int, options: Options) -> tuple[int, int]:
-    if options.style_size is None:
-        return size_to_fit(style.size, round(scale * options.style_scale_fac))
-    return size_to_fit(style.size, options.style_size)
-
-
 def _check_sizes(content: SourceImage, styles: list[SourceImage], scales: list[int],
                  options: Options) -> None:
     """Every image VGG-19 will see must be at least its minimum size."""
-    least = VGGFeatures.min_size(list(STYLE_LAYERS))
+    least = VGGFeatures.min_size(vgg_layers(options))
     w, h = size_to_fit(content.size, scales[0], scale_up=True)
     if min(w, h) < least:
         raise ImageInputError(
@@ -114,7 +94,7 @@ def _check_sizes(content: SourceImage, styles: list[SourceImage], scales: list[i
             f"({scales[0]} px) its short side would be {min(w, h)} px, below the {least} px "
             "VGG-19 needs; raise min_scale or crop the image")
     for number, style in enumerate(styles, 1):
-        w, h = _style_size(style, scales[0], options)
+        w, h = style_size(style, scales[0], options)
         if min(w, h) < least:
             raise ImageInputError(
                 f"style image {number} is {style.size[0]}x{style.size[1]}: at the first scale "
@@ -127,12 +107,6 @@ def _preview(average: torch.Tensor) -> Image.Image:
     preview = Image.fromarray(image, "RGB")
     preview.thumbnail((PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE), Image.BILINEAR)
     return preview
-
-
-def _is_allocation_failure(err: RuntimeError) -> bool:
-    """The CPU allocator (and some backends) report exhaustion as a plain RuntimeError."""
-    text = str(err)
-    return "can't allocate memory" in text or "out of memory" in text.lower()
 
 
 def _out_of_memory(size: tuple[int, int], scales: list[int], scale: int) -> OutOfMemory:
@@ -169,48 +143,44 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     scales = scale_ladder(min(options.min_scale, options.end_scale), options.end_scale)
     _check_sizes(content_src, style_srcs, scales, options)
     digests = [style_digest(style) for style in style_srcs] if style_cache else None
-    job = _Job(content_src, style_srcs, weights, options, scales, background, style_cache,
-               digests)
+    job = Job(content_src, style_srcs, weights, options, scales, background, style_cache,
+              digests)
     try:
         return _run(job, models, on_progress, cancel, preview_interval, started)
-    except (torch.OutOfMemoryError, MemoryError) as err:
-        raise _out_of_memory(content_src.size, scales, options.end_scale) from err
-    except RuntimeError as err:
-        if not _is_allocation_failure(err):
+    except (MemoryError, RuntimeError) as err:
+        if not is_out_of_memory(err):
             raise
         raise _out_of_memory(content_src.size, scales, options.end_scale) from err
     finally:
         models.release_memory()
 
 
-@dataclass
-class _Job:
-    """One stylization's prepared inputs."""
-
-    content: SourceImage
-    styles: list[SourceImage]
-    weights: list[float]
-    options: Options
-    scales: list[int]
-    background: BackgroundPlan
-    style_cache: StyleTargetCache | None
-    style_digests: list[str] | None
+ProgressCallback = Callable[[ProgressEvent], None] | None
+Prepared = list[tuple[LossTerm, object]]
 
 
-def _run(job: _Job, models: ModelBundle, on_progress: Callable[[ProgressEvent], None] | None,
-         cancel: CancelCheck, preview_interval: int, started: float) -> Result:
-    content, styles, weights, options, scales = (job.content, job.styles, job.weights,
-                                                 job.options, job.scales)
+def _prepare_terms(terms: list[LossTerm], inputs: ScaleInputs) -> Prepared:
+    """Each term with its targets at one scale; terms off at this scale are left out."""
+    with torch.no_grad():
+        prepared = [(term, term.prepare(inputs)) for term in terms]
+    return [(term, targets) for term, targets in prepared if targets is not None]
+
+
+def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: CancelCheck,
+         preview_interval: int, started: float) -> Result:
+    content, options, scales = job.content, job.options, job.scales
     device = models.device
     model = models.vgg(options.pooling)
+    terms = loss_terms(job, models)
+    layers = vgg_layers(options)
     loaded = time.perf_counter()
     generator = torch.Generator().manual_seed(options.random_seed)
     size = size_to_fit(content.size, scales[0], scale_up=True)
-    image = _initial_image(options.init, content, styles, weights, size, generator).to(device)
+    image = _initial_image(options.init, content, job.styles, job.weights, size,
+                           generator).to(device)
     optimizer: torch.optim.Adam | None = None
     average: IterateAverage | None = None
     scale_times = []
-    guide = FaceGuide(content.size, options, models) if options.faces_enabled else None
     for index, scale in enumerate(scales):
         scale_started = time.perf_counter()
         size = size_to_fit(content.size, scale, scale_up=True)
@@ -219,14 +189,7 @@ def _run(job: _Job, models: ModelBundle, on_progress: Callable[[ProgressEvent], 
         image = resize(image.detach(), (h, w), "bicubic").clamp(0, 1)
         average = IterateAverage(image, options.avg_decay)
         image.requires_grad_()
-        with torch.no_grad():
-            content_feats = model(content_image, layers=list(CONTENT_LAYERS))
-            objective = StyleObjective(
-                {layer: content_feats[layer] for layer in CONTENT_LAYERS},
-                style_targets(model, styles, weights, scale, options, device, job.style_cache,
-                              job.style_digests),
-                options.content_weight, options.tv_weight)
-        face_terms = guide.for_scale(content_image) if guide is not None else None
+        prepared = _prepare_terms(terms, ScaleInputs(index, scale, content_image, model))
         new_optimizer = torch.optim.Adam([image], lr=options.step_size)
         if optimizer is not None:
             new_optimizer.load_state_dict(rescale_adam_state(optimizer.state_dict(), (h, w)))
@@ -235,10 +198,11 @@ def _run(job: _Job, models: ModelBundle, on_progress: Callable[[ProgressEvent], 
         for i in range(1, iterations + 1):
             if _cancel_requested(cancel):
                 raise Cancelled(f"cancelled at scale {index + 1}/{len(scales)}, iteration {i}")
-            terms = objective(model(image))
-            if face_terms is not None:
-                terms.update(face_terms(image))
-            loss = sum(terms.values())
+            features = model(image, layers=layers)
+            losses: dict[str, torch.Tensor] = {}
+            for term, targets in prepared:
+                losses.update(term.losses(features, targets))
+            loss = sum(losses.values())
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -246,24 +210,23 @@ def _run(job: _Job, models: ModelBundle, on_progress: Callable[[ProgressEvent], 
                 image.clamp_(0, 1)
             average.update(image)
             if on_progress is not None:
-                values = torch.stack([loss.detach(), *(t.detach() for t in terms.values())])
-                names = ["total", *terms]
                 want_preview = preview_interval > 0 and (i % preview_interval == 0
                                                          or i == iterations)
                 on_progress(ProgressEvent(
                     scale_index=index, n_scales=len(scales), width=w, height=h, iteration=i,
-                    iterations=iterations, losses=dict(zip(names, values.tolist(), strict=True)),
+                    iterations=iterations, losses=_loss_values(loss, losses),
                     preview=_preview(average.get()) if want_preview else None))
         with torch.no_grad():
             image.copy_(average.get())
         scale_times.append(round(time.perf_counter() - scale_started, 3))
     result = average.get().detach().clamp(0, 1)
+    guide = next((term for term in terms if isinstance(term, FaceGuide)), None)
     faces = faces_metadata(content_image, result, content.size, options, models, guide)
     output = job.background.finish(result[0].permute(1, 2, 0).cpu().numpy(),
                                    content.alpha_at(size))
     metadata = {
         "options": options.to_dict(),
-        "style_weights": weights,
+        "style_weights": job.weights,
         "scales": scales,
         "size": list(size),
         "device": str(device),
@@ -276,3 +239,9 @@ def _run(job: _Job, models: ModelBundle, on_progress: Callable[[ProgressEvent], 
                     "total_s": round(time.perf_counter() - started, 3)},
     }
     return Result(pixels=np.ascontiguousarray(output, dtype=np.float32), metadata=metadata)
+
+
+def _loss_values(total: torch.Tensor, losses: dict[str, torch.Tensor]) -> dict[str, float]:
+    """``total`` and each named term as floats, read from the device in one transfer."""
+    values = torch.stack([total.detach(), *(t.detach() for t in losses.values())])
+    return dict(zip(["total", *losses], values.tolist(), strict=True))

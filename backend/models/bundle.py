@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 
 import torch
 
@@ -10,11 +12,8 @@ from backend.models.face_detector import FaceDetector
 from backend.models.facemesh import FaceMesh, load_facemesh
 from backend.models.facenet import FaceNetFeatures, load_inception_resnet_v1
 from backend.models.segmentation import PortraitSegmenter
-from backend.models.vgg import VGGFeatures, load_vgg19_features
+from backend.models.vgg import LAYER_NAMES, VGGFeatures, load_vgg19_features
 from backend.weights import MissingWeights, WeightsConfig, resolve
-from shared.options import Options
-
-VGG_LAYERS = [1, 6, 11, 20, 22, 29]
 
 
 class DeviceError(Exception):
@@ -42,6 +41,19 @@ def pick_device(name: str | torch.device = "auto") -> torch.device:
     return device
 
 
+@dataclass(frozen=True)
+class ModelNeed:
+    """A model a job needs, as a loss term declares it (``backend/engine/terms.py``), so that
+    :meth:`ModelBundle.preload` loads it before any work.
+
+    ``model``: ``"vgg19"`` (``variant``: the pooling), ``"facenet"`` (``variant``: the child
+    indices), ``"facemesh"``, ``"mtcnn"`` or ``"selfie-segmentation"`` (no variant).
+    """
+
+    model: str
+    variant: Hashable = None
+
+
 class ModelBundle:
     """Lazily loaded models, kept for the life of the bundle (a server holds one per device).
 
@@ -63,13 +75,13 @@ class ModelBundle:
         self._segmenter: PortraitSegmenter | None = None
 
     def vgg(self, pooling: str = "max") -> VGGFeatures:
-        """VGG-19 features at the content and style layers, with the given pooling."""
+        """VGG-19 features with the given pooling; callers name the layers they read."""
         if pooling not in self._vgg:
             if self._vgg_features is None:
                 path = resolve("vgg19", self.weights.vgg, self.weights.allow_random)
                 self._vgg_features = load_vgg19_features(path)
                 self.weights_used["vgg19"] = str(path) if path else "seeded random"
-            self._vgg[pooling] = VGGFeatures(VGG_LAYERS, self._vgg_features,
+            self._vgg[pooling] = VGGFeatures(LAYER_NAMES, self._vgg_features,
                                              pooling).to(self.device)
         return self._vgg[pooling]
 
@@ -106,16 +118,23 @@ class ModelBundle:
             self.weights_used["selfie-segmentation"] = "mediapipe wheel"
         return self._segmenter
 
-    def preload(self, options: Options) -> None:
-        """Load what a job with ``options`` needs, so missing weights fail before any work;
-        every missing file is named at once."""
-        loaders = [lambda: self.vgg(options.pooling)]
-        if options.face_weight > 0:
-            loaders.append(lambda: self.facenet(options.face_layers))
+    def load(self, need: ModelNeed) -> object:
+        """The model ``need`` names, loaded on first use; ValueError for an unknown name."""
+        loaders = {"vgg19": self.vgg, "facenet": self.facenet, "facemesh": self.facemesh,
+                   "mtcnn": self.face_detector, "selfie-segmentation": self.segmenter}
+        if need.model not in loaders:
+            raise ValueError(f"no model {need.model!r}; the bundle holds {', '.join(loaders)}")
+        loader = loaders[need.model]
+        return loader() if need.variant is None else loader(need.variant)
+
+    def preload(self, needs: Iterable[ModelNeed]) -> None:
+        """Load every model in ``needs`` (``backend.engine.model_needs(options)`` lists a
+        job's), so missing weights fail before any work; every missing file is named at once
+        (:class:`MissingWeights`)."""
         missing = []
-        for load in loaders:
+        for need in needs:
             try:
-                load()
+                self.load(need)
             except MissingWeights as err:
                 missing.append(str(err))
         if missing:

@@ -1,7 +1,14 @@
-"""VGG-19 feature extractor as Crowson's style transfer uses it."""
+"""VGG-19 feature extractor as Crowson's style transfer uses it (docs/engine.md, Features).
+
+Layers are named as in Simonyan & Zisserman's VGG-19 and the style-transfer literature:
+``conv{block}_{n}``, ``relu{block}_{n}``, ``pool{block}`` (``relu4_2`` is index 22 of
+torchvision's ``features``)."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from itertools import islice
 from pathlib import Path
 
 import torch
@@ -11,8 +18,21 @@ from torchvision.models.vgg import cfgs, make_layers
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 POOLING_SCALES = {"max": 1.0, "average": 2.0, "l2": 0.78}
-POOL_INDICES = (4, 9, 18, 27, 36)
+CONVS_PER_BLOCK = (2, 2, 4, 4, 4)
 RANDOM_SEED = 19
+
+
+def _layer_names() -> tuple[str, ...]:
+    names: list[str] = []
+    for block, convs in enumerate(CONVS_PER_BLOCK, 1):
+        for n in range(1, convs + 1):
+            names += [f"conv{block}_{n}", f"relu{block}_{n}"]
+        names.append(f"pool{block}")
+    return tuple(names)
+
+
+LAYER_NAMES = _layer_names()
+"""The 37 modules of torchvision's VGG-19 ``features``, by name, in order."""
 
 
 class CheckpointError(Exception):
@@ -90,17 +110,36 @@ def load_vgg19_features(checkpoint: Path | None) -> nn.Sequential:
     return features
 
 
+def layer_index(name: str) -> int:
+    """Position of a layer (``"relu4_2"`` → 22) in VGG-19's ``features``; ValueError if
+    VGG-19 has no layer of that name."""
+    try:
+        return LAYER_NAMES.index(name)
+    except ValueError:
+        raise ValueError(f"VGG-19 has no layer {name!r}; its layers are {', '.join(LAYER_NAMES)}"
+                         ) from None
+
+
+def in_network_order(layers: Sequence[str]) -> list[str]:
+    """Distinct layer names, shallowest first."""
+    return sorted(set(layers), key=layer_index)
+
+
 class VGGFeatures(nn.Module):
-    """VGG-19 activations at chosen layer indices.
+    """VGG-19 activations at named layers (``relu1_1`` … ``relu5_1``, see :data:`LAYER_NAMES`).
 
     Input ``(N, 3, H, W)`` sRGB in [0, 1], normalised with ImageNet statistics inside. The first
     convolution pads by replication; non-max pooling is rescaled so activations stay comparable.
+    The network is cut after the deepest of ``layers``; its modules carry the layer names.
     """
 
-    def __init__(self, layers: list[int], features: nn.Sequential, pooling: str = "max") -> None:
+    def __init__(self, layers: Sequence[str], features: nn.Sequential,
+                 pooling: str = "max") -> None:
         super().__init__()
-        self.layers = sorted(set(layers))
-        model = features[: self.layers[-1] + 1]
+        self.layers = in_network_order(layers)
+        depth = layer_index(self.layers[-1]) + 1
+        model = nn.Sequential(OrderedDict(zip(LAYER_NAMES[:depth], features[:depth],
+                                              strict=True)))
         model[0] = _replicate_padded(model[0])
         if pooling != "max":
             for i, layer in enumerate(model):
@@ -111,22 +150,30 @@ class VGGFeatures(nn.Module):
         self.register_buffer("std", torch.tensor(IMAGENET_STD)[:, None, None])
 
     @staticmethod
-    def min_size(layers: list[int]) -> int:
-        """Smallest input side for which every pooling before the last layer has input."""
-        return 2 ** sum(1 for index in POOL_INDICES if max(layers) >= index)
+    def min_size(layers: Sequence[str]) -> int:
+        """Smallest input side for which every pooling before the deepest of ``layers`` still
+        has input: doubles with each ``pool`` passed."""
+        depth = max(layer_index(name) for name in layers)
+        return 2 ** sum(1 for index, name in enumerate(LAYER_NAMES)
+                        if name.startswith("pool") and index <= depth)
 
-    def forward(self, input: torch.Tensor,
-                layers: list[int] | None = None) -> dict[int | str, torch.Tensor]:
-        """Map of layer index to activation, plus ``"input"`` to the input itself."""
-        layers = self.layers if layers is None else sorted(set(layers))
+    def forward(self, input: torch.Tensor, layers: Sequence[str] | None = None,
+                between_layers: Callable[[], None] | None = None) -> dict[str, torch.Tensor]:
+        """Map of layer name to activation ``(N, C, h, w)``, plus ``"input"`` to ``input``
+        itself. ``layers`` default to the constructor's. ``between_layers`` (when given) is
+        called after each layer, e.g. to check for cancellation. ValueError if ``input`` is
+        smaller than :meth:`min_size` of ``layers``."""
+        layers = self.layers if layers is None else in_network_order(layers)
         h, w = input.shape[2:]
         least = self.min_size(layers)
         if min(h, w) < least:
             raise ValueError(f"input is {h}x{w} but must be at least {least}x{least}")
-        feats: dict[int | str, torch.Tensor] = {"input": input}
+        feats: dict[str, torch.Tensor] = {"input": input}
         x = (input - self.mean) / self.std
-        for i in range(layers[-1] + 1):
-            x = self.model[i](x)
-            if i in layers:
-                feats[i] = x
+        for name, module in islice(self.model.named_children(), layer_index(layers[-1]) + 1):
+            x = module(x)
+            if name in layers:
+                feats[name] = x
+            if between_layers is not None:
+                between_layers()
         return feats

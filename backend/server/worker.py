@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import zmq
 
-from backend.engine import Cancelled, EngineError, OutOfMemory, ProgressEvent, stylize
+from backend.engine import Cancelled, EngineError, OutOfMemory, ProgressEvent, model_needs, stylize
+from backend.engine.events import is_out_of_memory
 from backend.engine.style_cache import StyleTargetCache
 from backend.models.bundle import ModelBundle
 from backend.server.images import preview_image, result_image
@@ -37,8 +38,7 @@ def describe_failure(err: BaseException) -> tuple[str, str]:
         return "missing_weights", str(err)
     if isinstance(err, EngineError):
         return "engine_error", str(err)
-    if isinstance(err, MemoryError) or (
-            isinstance(err, RuntimeError) and "can't allocate memory" in str(err)):
+    if is_out_of_memory(err):
         return "out_of_memory", ("the server ran out of memory for this job; try a smaller "
                                  "end_scale or fewer style images")
     return "internal_error", (f"the job failed unexpectedly ({type(err).__name__}: {err}); "
@@ -80,7 +80,7 @@ class Worker(threading.Thread):
         """What a job with the default options needs, and the face models that every job's
         fidelity report uses."""
         try:
-            self.models.preload(Options())
+            self.models.preload(model_needs(Options()))
             self.models.face_detector()
             self.models.facemesh()
         except Exception as err:  # reported in health and by each job; the server lives on

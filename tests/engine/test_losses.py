@@ -1,6 +1,9 @@
-"""The loss terms (ALGORITHM.md §2), each against its formula computed in float64 numpy."""
+"""The loss terms (docs/engine.md, The method), each against its formula computed in float64
+numpy."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -9,12 +12,16 @@ import torch
 from backend.engine.losses import (
     EPS,
     STYLE_LAYERS,
-    StyleObjective,
+    ContentLoss,
+    StyleLoss,
+    TVLoss,
     gram,
     normalised,
     scaled_squared_error,
     total_variation,
 )
+from backend.models.vgg import layer_index
+from shared.options import Options
 
 
 def _random(shape: tuple[int, ...], seed: int) -> torch.Tensor:
@@ -125,21 +132,28 @@ def test_normalised_divides_by_the_sum_of_absolute_values() -> None:
 
 
 def _objective(content_weight: float, tv_weight: float,
-               seed: int = 11) -> tuple[StyleObjective, dict, dict]:
-    channels = {1: 4, 6: 5, 11: 3, 20: 6, 29: 2}
-    style_targets = {layer: gram(_random((1, c, 4, 4), seed + layer))
+               seed: int = 11) -> tuple[Callable[[dict], dict], dict, dict]:
+    channels = dict(zip(STYLE_LAYERS, (4, 5, 3, 6, 2), strict=True))
+    style_targets = {layer: gram(_random((1, c, 4, 4), seed + layer_index(layer)))
                      for layer, c in channels.items()}
-    content_targets = {22: _random((1, 3, 4, 4), seed)}
-    feats = {layer: _random((1, c, 4, 4), seed + 100 + layer) for layer, c in channels.items()}
-    feats[22] = _random((1, 3, 4, 4), seed + 50)
+    content_targets = {"relu4_2": _random((1, 3, 4, 4), seed)}
+    feats = {layer: _random((1, c, 4, 4), seed + 100 + layer_index(layer))
+             for layer, c in channels.items()}
+    feats["relu4_2"] = _random((1, 3, 4, 4), seed + 50)
     feats["input"] = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(seed))
-    objective = StyleObjective(content_targets, style_targets, content_weight, tv_weight)
+    terms = [(ContentLoss(content_weight), content_targets),
+             (StyleLoss([], [], Options()), style_targets), (TVLoss(tv_weight), {})]
+
+    def objective(features: dict) -> dict:
+        return {name: value for term, targets in terms
+                for name, value in term.losses(features, targets).items()}
+
     return objective, feats, {"content": content_targets, "style": style_targets}
 
 
 def test_style_layer_weights_are_256_64_16_4_1_normalised_to_sum_one() -> None:
-    objective, _, _ = _objective(1.0, 1.0)
-    weights = [objective.style_weights[layer].item() for layer in STYLE_LAYERS]
+    term = StyleLoss([], [], Options())
+    weights = [term.layer_weights[layer].item() for layer in STYLE_LAYERS]
     assert weights == pytest.approx([w / 341 for w in (256, 64, 16, 4, 1)])
     assert sum(weights) == pytest.approx(1.0)
 
@@ -149,8 +163,8 @@ def test_objective_terms_are_the_weighted_losses() -> None:
     objective, feats, targets = _objective(content_weight, tv_weight)
     terms = objective(feats)
     assert set(terms) == {"content", "style", "tv"}
-    expected_content = content_weight * _numpy_sse(feats[22].numpy(),
-                                                   targets["content"][22].numpy())
+    expected_content = content_weight * _numpy_sse(feats["relu4_2"].numpy(),
+                                                   targets["content"]["relu4_2"].numpy())
     layer_weights = np.array([256, 64, 16, 4, 1], dtype=np.float64) / 341
     expected_style = sum(
         w * _numpy_sse(_numpy_gram(feats[layer].numpy()), targets["style"][layer].numpy())
@@ -162,6 +176,5 @@ def test_objective_terms_are_the_weighted_losses() -> None:
 
 
 def test_content_weight_is_shared_among_content_layers() -> None:
-    targets = {20: _random((1, 3, 4, 4), 12), 22: _random((1, 3, 4, 4), 13)}
-    objective = StyleObjective(targets, {}, content_weight=0.5, tv_weight=0.0)
-    assert [w.item() for w in objective.content_weights.values()] == [0.25, 0.25]
+    objective = ContentLoss(content_weight=0.5, layers=("relu4_1", "relu4_2"))
+    assert [w.item() for w in objective.layer_weights.values()] == [0.25, 0.25]

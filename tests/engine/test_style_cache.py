@@ -90,7 +90,7 @@ def test_cached_vgg_grams_equal_freshly_computed_ones():
         vgg = models.vgg("max")
     style = prepare(photo("brick").resize((48, 32)))
 
-    def compute() -> dict[int, torch.Tensor]:
+    def compute() -> dict[str, torch.Tensor]:
         with torch.no_grad():
             features = vgg(style.tensor((48, 32)), layers=list(STYLE_LAYERS))
         return {layer: gram(features[layer]) for layer in STYLE_LAYERS}

@@ -14,9 +14,8 @@ from PIL import Image
 
 from backend.engine import Cancelled, EngineError, ProgressEvent, stylize
 from backend.engine.images import ImageInputError, prepare
-from backend.engine.losses import STYLE_LAYERS, gram
+from backend.engine.losses import STYLE_LAYERS, gram, style_targets
 from backend.engine.schedule import size_to_fit
-from backend.engine.stylize import style_targets
 from backend.models.bundle import ModelBundle
 from shared.options import Options
 from tests.photos import photo

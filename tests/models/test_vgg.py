@@ -1,4 +1,5 @@
-"""VGG-19 features (ALGORITHM.md §1): torchvision checkpoints, replicate padding, pooling."""
+"""VGG-19 features (docs/engine.md, The method): torchvision checkpoints, replicate padding,
+pooling, named layers."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from torch.nn import functional as F
 from torchvision.models.vgg import cfgs, make_layers
 
 from backend.models.bundle import DeviceError, ModelBundle, pick_device
-from backend.models.vgg import CheckpointError, VGGFeatures, load_vgg19_features
+from backend.models.vgg import (
+    LAYER_NAMES,
+    CheckpointError,
+    VGGFeatures,
+    layer_index,
+    load_vgg19_features,
+)
 from backend.weights import MissingWeights, RandomWeightsWarning, WeightsConfig
 from backend.weights.registry import ENV_CACHE
 
@@ -60,70 +67,100 @@ def test_torchvision_checkpoint_loads_into_the_features(
 
 
 def test_first_convolution_pads_by_replication(features: nn.Sequential) -> None:
-    model = VGGFeatures([1], features)
+    model = VGGFeatures(["relu1_1"], features)
     x = _image()
     normalised = (x - MEAN) / STD
     conv = features[0]
     expected = F.relu(F.conv2d(F.pad(normalised, (1, 1, 1, 1), mode="replicate"), conv.weight,
                                conv.bias))
     zero_padded = F.relu(conv(normalised))
-    actual = model(x)[1]
+    actual = model(x)["relu1_1"]
     torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-5)
     assert not torch.allclose(actual[..., 0, :], zero_padded[..., 0, :], atol=1e-3)
     torch.testing.assert_close(actual[..., 1:-1, 1:-1], zero_padded[..., 1:-1, 1:-1])
 
 
 def test_shared_features_keep_their_zero_padding(features: nn.Sequential) -> None:
-    VGGFeatures([1, 29], features, pooling="average")
+    VGGFeatures(["relu1_1", "relu5_1"], features, pooling="average")
     assert features[0].padding_mode == "zeros"
     assert isinstance(features[4], nn.MaxPool2d)
 
 
 def test_max_pooling_is_kept(features: nn.Sequential) -> None:
-    model = VGGFeatures([4], features, pooling="max")
+    model = VGGFeatures(["pool1"], features, pooling="max")
     assert isinstance(model.model[4], nn.MaxPool2d)
 
 
 @pytest.mark.parametrize(("pooling", "scale"), [("average", 2.0), ("l2", 0.78)])
 def test_other_pooling_replaces_max_pooling_and_is_rescaled(features: nn.Sequential,
                                                             pooling: str, scale: float) -> None:
-    model = VGGFeatures([3, 4, 29], features, pooling=pooling)
+    model = VGGFeatures(["relu1_2", "pool1", "relu5_1"], features, pooling=pooling)
     assert not any(isinstance(layer, nn.MaxPool2d) for layer in model.model)
-    feats = model(_image(), layers=[3, 4])
-    before = feats[3]
+    feats = model(_image(), layers=["relu1_2", "pool1"])
+    before = feats["relu1_2"]
     if pooling == "average":
         pooled = F.avg_pool2d(before, 2)
     else:
         pooled = F.avg_pool2d(before**2, 2).mul(4).sqrt()
-    torch.testing.assert_close(feats[4], pooled * scale, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(feats["pool1"], pooled * scale, rtol=1e-5, atol=1e-6)
 
 
 def test_features_come_back_at_the_asked_layers_with_the_input(features: nn.Sequential) -> None:
-    model = VGGFeatures([1, 6, 11, 20, 22, 29], features)
+    model = VGGFeatures(["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"],
+                        features)
     x = _image(64)
-    feats = model(x, layers=[22, 29])
-    assert set(feats) == {"input", 22, 29}
+    feats = model(x, layers=["relu4_2", "relu5_1"])
+    assert set(feats) == {"input", "relu4_2", "relu5_1"}
     assert feats["input"] is x
-    assert feats[22].shape == (1, 512, 8, 8) and feats[29].shape == (1, 512, 4, 4)
+    assert feats["relu4_2"].shape == (1, 512, 8, 8) and feats["relu5_1"].shape == (1, 512, 4, 4)
 
 
-@pytest.mark.parametrize(("layers", "least"), [([1], 1), ([6], 2), ([22], 8), ([1, 29], 16)])
-def test_minimum_input_side_doubles_with_each_pooling_passed(layers: list[int],
+@pytest.mark.parametrize(("name", "index"), [("relu1_1", 1), ("relu2_1", 6), ("relu3_1", 11),
+                                             ("relu4_1", 20), ("relu4_2", 22), ("relu5_1", 29),
+                                             ("pool5", 36)])
+def test_layer_names_are_the_torchvision_indices(name: str, index: int) -> None:
+    assert layer_index(name) == index and LAYER_NAMES[index] == name
+
+
+def test_named_layers_are_the_modules_of_their_kind(features: nn.Sequential) -> None:
+    model = VGGFeatures(["relu5_1"], features)
+    assert len(LAYER_NAMES) == len(features) == 37
+    kinds = {"conv": nn.Conv2d, "relu": nn.ReLU, "pool": nn.MaxPool2d}
+    for name, module in model.model.named_children():
+        assert isinstance(module, kinds[name[:4]]), name
+
+
+def test_an_unknown_layer_name_is_refused_naming_the_known_ones(
+        features: nn.Sequential) -> None:
+    with pytest.raises(ValueError, match="no layer 'relu6_1'.*relu4_2"):
+        VGGFeatures(["relu6_1"], features)
+
+
+def test_the_between_layers_hook_runs_after_every_layer_passed(features: nn.Sequential) -> None:
+    model = VGGFeatures(["relu3_1"], features)
+    calls = []
+    model(_image(), between_layers=lambda: calls.append(len(calls)))
+    assert len(calls) == layer_index("relu3_1") + 1
+
+
+@pytest.mark.parametrize(("layers", "least"), [(["relu1_1"], 1), (["relu2_1"], 2),
+                                               (["relu4_2"], 8), (["relu1_1", "relu5_1"], 16)])
+def test_minimum_input_side_doubles_with_each_pooling_passed(layers: list[str],
                                                               least: int) -> None:
     assert VGGFeatures.min_size(layers) == least
 
 
 def test_too_small_input_is_refused_with_the_size_needed(features: nn.Sequential) -> None:
-    model = VGGFeatures([29], features)
+    model = VGGFeatures(["relu5_1"], features)
     with pytest.raises(ValueError, match="at least 16x16"):
         model(_image(15))
 
 
 def test_features_do_not_need_gradients_but_pass_them_to_the_input(
         features: nn.Sequential) -> None:
-    model = VGGFeatures([6], features)
+    model = VGGFeatures(["relu2_1"], features)
     x = _image().requires_grad_()
-    model(x)[6].sum().backward()
+    model(x)["relu2_1"].sum().backward()
     assert all(p.grad is None for p in model.parameters())
     assert x.grad is not None and x.grad.abs().sum() > 0
 
