@@ -2,7 +2,7 @@
 
 For each photo (four portraits and a group) and setting, one stylization with Starry Night,
 then, on the output: the style and content losses (the engine's own terms, recomputed on the
-final image at the end scale), the FaceMesh landmark drift from the result's metadata, and
+final image at the end scale), the FaceMesh landmarks' NME from the result's metadata, and
 dlib's 68-point landmark error and identity distance (an independent judge). The cost of the
 face terms: one forward+backward of them alone at the end scale, against the same for the style
 terms (best of several, so a busy shared machine disturbs it least); the JSON file also keeps
@@ -168,21 +168,21 @@ def bench_one(name: str, setting: str, schedule: dict, style: Image.Image,
     row = {"photo": name, "setting": setting, "face_weight": face_weight,
            "mesh_weight": mesh_weight, "size": result.metadata["size"],
            "faces": len(fidelity),
-           "mesh_drift_iod": statistics.fmean(f["mean_drift_iod"] for f in fidelity)
+           "mesh_nme": statistics.fmean(f["nme"] for f in fidelity)
            if fidelity else float("nan"),
            "ms_per_iteration": 1000 * last_scale_s / last_iterations,
            **final_losses(result, content, style, options, models),
            **judged(result, content, options, models)}
     if options.faces_enabled:
         row.update(cost_ms(content, style, options, models))
-    print(f"{name:11s} {setting:15s} drift {row['mesh_drift_iod']:.4f} nme "
+    print(f"{name:11s} {setting:15s} FaceMesh nme {row['mesh_nme']:.4f} dlib nme "
           f"{row['dlib_nme']:.4f} id {row['dlib_identity']:.3f}", flush=True)
     return row
 
 
 def table(rows: list[dict]) -> list[str]:
     lines = ["| photo | setting (face, mesh) | faces | style loss | content loss | FaceMesh "
-             "drift (IOD) | dlib 68-pt NME | dlib identity dist. | face terms ms / it |",
+             "NME | dlib 68-pt NME | dlib identity dist. | face terms ms / it |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cost = "–"
@@ -192,7 +192,7 @@ def table(rows: list[dict]) -> list[str]:
         lines.append(
             f"| {r['photo']} | {r['setting']} ({r['face_weight']:g}, {r['mesh_weight']:g}) | "
             f"{r['faces']} | {r['style']:.4f} | {r['content']:.4f} | "
-            f"{r['mesh_drift_iod']:.4f} | {r['dlib_nme']:.4f} | {r['dlib_identity']:.3f} | "
+            f"{r['mesh_nme']:.4f} | {r['dlib_nme']:.4f} | {r['dlib_identity']:.3f} | "
             f"{cost} |")
     return lines
 
@@ -227,7 +227,7 @@ def main() -> None:
                 f"{iterations} iterations, step "
                 f"{STEP_SIZE}, face crops with feather 0.15. Real weights: {', '.join(real)}; "
                 f"SEEDED RANDOM weights: {', '.join(random)}. Losses are the engine's weighted "
-                "terms on the output; drift and NME are in inter-ocular distances (lower is "
+                "terms on the output; NMEs are in inter-ocular distances (lower is "
                 "closer to the content), identity distance is dlib's (same person below 0.6); "
                 "face terms ms / it: forward+backward of the face terms at the end scale, best "
                 f"of {TIMINGS}, and its share of the style terms' forward+backward; "

@@ -117,8 +117,8 @@ def fidelity_summary(metadata: dict[str, Any]) -> str | None:
     report = (metadata.get("faces") or {}).get("fidelity") or []
     if not report:
         return None
-    mean = sum(face["mean_drift_iod"] for face in report) / len(report)
-    worst = max(face["max_drift_iod"] for face in report)
+    mean = sum(face["nme"] for face in report) / len(report)
+    worst = max(face["max_normalised_error"] for face in report)
     faces = "1 face" if len(report) == 1 else f"{len(report)} faces"
     line = (f"Portrait Stylization: {faces}; landmarks moved {mean:.1%} of the eye distance on "
             f"average (at most {worst:.1%}).")

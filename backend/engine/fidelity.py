@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from backend.models.bundle import ModelBundle
 
 # Outer eye corners in MediaPipe's 468-point topology: the inter-ocular distance of the
-# 300-W convention, which normalises the drift so faces of any size compare.
+# 300-W convention, which normalises the error so faces of any size compare (NME).
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 
 
@@ -37,8 +37,11 @@ def landmarks_in_image(facemesh: FaceMesh, image: torch.Tensor,
 def fidelity_report(content: torch.Tensor, result: torch.Tensor, crops: torch.Tensor,
                     facemesh: FaceMesh) -> list[dict[str, float]]:
     """Per face, the landmark drift from ``content`` to ``result`` (both ``(1, 3, H, W)`` in
-    [0, 1], the same size): mean and max over the 468 points, in pixels and as a fraction of the
-    content face's inter-ocular distance, plus FaceMesh's face presence on both."""
+    [0, 1], the same size): mean and max over the 468 points in pixels (``mean_drift_px``,
+    ``max_drift_px``); the normalised mean error ``nme`` of face alignment (300-W: mean
+    point-to-point distance divided by the inter-ocular distance, outer eye corners) and the
+    largest point's distance so divided, ``max_normalised_error``; plus FaceMesh's face
+    presence on both, in [0, 1]."""
     if len(crops) == 0:
         return []
     before, presence_before = landmarks_in_image(facemesh, content, crops)
@@ -53,8 +56,8 @@ def fidelity_report(content: torch.Tensor, result: torch.Tensor, crops: torch.Te
             "mean_drift_px": round(float(drift[i].mean()), 3),
             "max_drift_px": round(float(drift[i].max()), 3),
             "inter_ocular_px": round(float(inter_ocular[i]), 3),
-            "mean_drift_iod": round(float(drift[i].mean()) / iod, 4),
-            "max_drift_iod": round(float(drift[i].max()) / iod, 4),
+            "nme": round(float(drift[i].mean()) / iod, 4),
+            "max_normalised_error": round(float(drift[i].max()) / iod, 4),
             "presence_content": round(float(presence_before[i]), 4),
             "presence_result": round(float(presence_after[i]), 4),
         })

@@ -64,10 +64,10 @@ class FaceNetFeatures(nn.Module):
             raise ValueError(f"FaceNet layers must lie in 0..{len(LAYER_NAMES) - 1}, "
                              f"got {list(layers)}")
         children = list(network.children())[: self.layers[-1] + 1]
-        # ALGORITHM.md asks for replicate padding on the first convolution. conv2d_1a is a
-        # valid (unpadded) convolution, so the mode changes no output; it is set in place so the
-        # real weights stay, and no new bias is created (the paper's replacement conv added a
-        # random one).
+        # The paper asks for replicate padding on the first convolution (docs/faces.md).
+        # conv2d_1a is a valid (unpadded) convolution, so the mode changes no output; it is set
+        # in place so the real weights stay, and no new bias is created (the paper's
+        # replacement conv added a random one).
         children[0].conv.padding_mode = "replicate"
         self.children_ = nn.ModuleList(children).eval().requires_grad_(False)
 

@@ -47,7 +47,7 @@ def test_a_shifted_face_drifts_by_the_shift(models: ModelBundle,
     shifted = torch.roll(astronaut, shifts=3, dims=3)
     [face] = fidelity_report(astronaut, shifted, crops_of(models, astronaut), models.facemesh())
     assert face["mean_drift_px"] == pytest.approx(3, abs=0.75)
-    assert face["mean_drift_iod"] == pytest.approx(
+    assert face["nme"] == pytest.approx(
         face["mean_drift_px"] / face["inter_ocular_px"], rel=1e-3)
 
 

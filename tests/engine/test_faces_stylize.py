@@ -83,8 +83,8 @@ def test_face_terms_keep_the_identity_closer_to_the_content(
 
 def test_fidelity_report_agrees_that_the_face_moved_less(faces_off: Result,
                                                          faces_on: Result) -> None:
-    drift_off = faces_off.metadata["faces"]["fidelity"][0]["mean_drift_iod"]
-    drift_on = faces_on.metadata["faces"]["fidelity"][0]["mean_drift_iod"]
+    drift_off = faces_off.metadata["faces"]["fidelity"][0]["nme"]
+    drift_on = faces_on.metadata["faces"]["fidelity"][0]["nme"]
     assert drift_on < drift_off
 
 

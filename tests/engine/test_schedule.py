@@ -1,4 +1,5 @@
-"""Coarse to fine (ALGORITHM.md §3): scales, sizes, Adam warm starts and the iterate average."""
+"""Coarse to fine (docs/engine.md, The method): scales, sizes, Adam warm starts and the
+iterate average."""
 
 from __future__ import annotations
 

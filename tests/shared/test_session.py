@@ -29,8 +29,8 @@ def test_progress_reads_scale_size_and_iteration():
 def test_the_fidelity_summary_appears_only_when_faces_were_found():
     assert fidelity_summary({"faces": {"fidelity": []}}) is None
     assert fidelity_summary({}) is None
-    faces = [{"mean_drift_iod": 0.02, "max_drift_iod": 0.05},
-             {"mean_drift_iod": 0.04, "max_drift_iod": 0.09}]
+    faces = [{"nme": 0.02, "max_normalised_error": 0.05},
+             {"nme": 0.04, "max_normalised_error": 0.09}]
     line = fidelity_summary({"faces": {"fidelity": faces}, "random_weights": ["vgg19"]})
     assert "2 faces" in line and "3.0%" in line and "9.0%" in line and "vgg19" in line
     assert "\n" not in line
