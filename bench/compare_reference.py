@@ -93,8 +93,12 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=40)
     parser.add_argument("--initial-iterations", type=int, default=60)
     parser.add_argument("--quick", action="store_true", help="only the first case")
+    parser.add_argument("--cases", type=int, nargs="+", choices=range(1, len(CASES) + 1),
+                        metavar="N", help="run only these cases, numbered from 1 in the order: "
+                        + "; ".join(case["name"] for case in CASES))
     args = parser.parse_args()
-    cases = CASES[:1] if args.quick else CASES
+    cases = [CASES[n - 1] for n in args.cases] if args.cases else CASES
+    cases = cases[:1] if args.quick else cases
     rows = []
     with tempfile.TemporaryDirectory() as torch_home:
         os.environ["TORCH_HOME"] = torch_home

@@ -166,6 +166,17 @@ def _prepare_terms(terms: list[LossTerm], inputs: ScaleInputs) -> Prepared:
     return [(term, targets) for term, targets in prepared if targets is not None]
 
 
+def _losses(model: VGGFeatures, layers: list[str], prepared: Prepared,
+            image: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Every prepared term's named losses of the iterate ``image`` ``(1, 3, H, W)``, its VGG-19
+    features at ``layers`` computed once for all of them."""
+    features = model(image, layers=layers)
+    losses: dict[str, torch.Tensor] = {}
+    for term, targets in prepared:
+        losses.update(term.losses(features, targets))
+    return losses
+
+
 def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: CancelCheck,
          preview_interval: int, started: float) -> Result:
     content, options, scales = job.content, job.options, job.scales
@@ -198,10 +209,7 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         for i in range(1, iterations + 1):
             if _cancel_requested(cancel):
                 raise Cancelled(f"cancelled at scale {index + 1}/{len(scales)}, iteration {i}")
-            features = model(image, layers=layers)
-            losses: dict[str, torch.Tensor] = {}
-            for term, targets in prepared:
-                losses.update(term.losses(features, targets))
+            losses = _losses(model, layers, prepared, image)
             loss = sum(losses.values())
             optimizer.zero_grad()
             loss.backward()
