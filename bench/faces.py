@@ -72,7 +72,7 @@ def crowson_objective(content_image: torch.Tensor, style: Image.Image, options: 
     terms = [ContentLoss(options.content_weight, device=models.device),
              StyleLoss([prepare(style)], [1.0], options, models.device),
              TVLoss(options.tv_weight, models.device)]
-    inputs = ScaleInputs(0, options.end_scale, content_image, model)
+    inputs = ScaleInputs(options.end_scale, content_image, model)
     with torch.no_grad():
         prepared = [(term, term.prepare(inputs)) for term in terms]
     layers = in_network_order([layer for term in terms for layer in term.vgg_layers])

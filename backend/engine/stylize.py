@@ -200,7 +200,7 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         image = resize(image.detach(), (h, w), "bicubic").clamp(0, 1)
         average = IterateAverage(image, options.avg_decay)
         image.requires_grad_()
-        prepared = _prepare_terms(terms, ScaleInputs(index, scale, content_image, model))
+        prepared = _prepare_terms(terms, ScaleInputs(scale, content_image, model))
         new_optimizer = torch.optim.Adam([image], lr=options.step_size)
         if optimizer is not None:
             new_optimizer.load_state_dict(rescale_adam_state(optimizer.state_dict(), (h, w)))

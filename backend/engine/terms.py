@@ -51,12 +51,11 @@ class Job:
 class ScaleInputs:
     """What a term may build its targets from at one scale.
 
-    ``index``: the scale's position in the ladder (0 first); ``scale``: its long side in px;
-    ``content``: the content resized to that scale, ``(1, 3, H, W)`` in [0, 1] on the job's
-    device; ``vgg``: the job's VGG-19 (the pooling of the options).
+    ``scale``: the long side of this scale in px; ``content``: the content resized to that
+    scale, ``(1, 3, H, W)`` in [0, 1] on the job's device; ``vgg``: the job's VGG-19 (with the
+    pooling of the options).
     """
 
-    index: int
     scale: int
     content: torch.Tensor
     vgg: VGGFeatures

@@ -29,6 +29,11 @@ def test_the_terms_are_the_references_then_the_faces() -> None:
     assert list(TERMS) == [ContentLoss, StyleLoss, TVLoss, FaceGuide]
 
 
+def test_the_terms_declare_the_loss_names_of_the_progress_events() -> None:
+    assert [name for term in TERMS for name in term.names] == ["content", "style", "tv", "face",
+                                                                "mesh"]
+
+
 def test_without_face_weights_a_job_needs_only_vgg19_with_its_pooling() -> None:
     assert model_needs(Options(pooling="l2", **FACES_OFF)) == [ModelNeed("vgg19", "l2")]
 
