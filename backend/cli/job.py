@@ -23,15 +23,26 @@ from PIL import Image
 
 from backend.cli.common import InterruptCancel, ProgressBar, model_bundle
 from backend.cli.option_args import add_option_flags, options_from_args
-from backend.cli.outputs import check_outputs, note_losses, save_outputs
+from backend.cli.outputs import (
+    PreviewFile,
+    add_output_flags,
+    check_outputs,
+    note_losses,
+    preview_interval,
+    save_outputs,
+)
 from backend.cli.serve import add_endpoint_flag
 from backend.engine import ProgressEvent, Result, model_needs, stylize
 from backend.engine.imageio import read_image
 from backend.engine.schedule import scale_ladder
-from backend.server.images import image_data_from_source, image_data_to_float
+from backend.server.images import (
+    image_data_from_source,
+    image_data_to_array,
+    image_data_to_float,
+)
 from backend.server.security import KeyFiles
 from shared.client import Client, ImageData, Job
-from shared.messages import Progress
+from shared.messages import Preview, Progress
 from shared.options import Options
 
 SourceImage = Image.Image | np.ndarray  # as read_image returns it
@@ -44,17 +55,9 @@ def add_job_arguments(parser: argparse.ArgumentParser, content_required: bool = 
         parser.add_argument("content", type=Path, help="the content image (a portrait)")
         parser.add_argument("styles", type=Path, nargs="+", metavar="style",
                             help="the style image(s)")
-    parser.add_argument("-o", "--output", type=Path, default=Path("out.png"),
-                        help="output file (.png, .tif, .jpg, ...; default: out.png)")
-    parser.add_argument("--bits", type=int, choices=(8, 16),
-                        help="bits per channel of PNG/TIFF output (default: 16 for TIFF, "
-                             "8 otherwise)")
+    add_output_flags(parser)
     parser.add_argument("--style-weights", type=float, nargs="+", metavar="W",
                         help="relative weight of each style image (default: equal)")
-    parser.add_argument("--metadata", type=Path, metavar="JSON",
-                        help="also write the result's metadata (options, timings, faces) here")
-    parser.add_argument("--mkdir", action="store_true",
-                        help="create the folders of --output and --metadata if missing")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     add_option_flags(parser)
 
@@ -108,15 +111,18 @@ class InProcess:
         models = model_bundle(self.args)
         models.preload(model_needs(request.options))
         cancel = InterruptCancel()
+        previews = PreviewFile(self.args.preview)
         previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
 
         def on_progress(event: ProgressEvent) -> None:
             if bar is not None:
                 bar.show(Progress.of("in-process", event))
+            if event.preview is not None:
+                previews.save(event.preview)
         try:
             result = stylize(request.content, request.styles, request.style_weights,
                              request.options, on_progress=on_progress, cancel=cancel,
-                             models=models)
+                             models=models, preview_interval=preview_interval(self.args))
         finally:
             signal.signal(signal.SIGINT, previous)
         return result, ""
@@ -154,21 +160,24 @@ class ThroughServer:
             if self.args.start:
                 client.ensure_running(sys.executable)
             job = client.submit(content, styles, request.style_weights,
-                                request.options)
+                                request.options, preview_interval(self.args))
             print(f"portrait-stylize: submitted job {job.id} to {client.endpoint}",
                   file=sys.stderr, flush=True)
             try:
-                image, metadata = _follow(job, bar)
+                image, metadata = _follow(job, bar, PreviewFile(self.args.preview))
             except KeyboardInterrupt:
                 job.cancel()
-                image, metadata = _follow(job, None)
+                image, metadata = _follow(job, None, PreviewFile(None))
         return Result(image_data_to_float(image), metadata), f", job {job.id}"
 
 
-def _follow(job: Job, bar: ProgressBar | None) -> tuple[ImageData, dict[str, Any]]:
+def _follow(job: Job, bar: ProgressBar | None,
+            previews: PreviewFile) -> tuple[ImageData, dict[str, Any]]:
     for event in job.events():
         if bar is not None:
             bar.show(event)
+        if isinstance(event, Preview):
+            previews.save(Image.fromarray(image_data_to_array(event.image), "RGB"))
     return job.result()
 
 

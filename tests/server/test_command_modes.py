@@ -1,6 +1,6 @@
-"""Every stylization command in each of its output modes (quiet, normal, with --metadata, both),
-in this process and through a real server: each one delivers the image, the metadata when
-asked, and one closing line."""
+"""Every stylization command in each of its output modes (quiet, normal, with previews, with
+--metadata, and mixed), in this process and through a real server: each one delivers the image,
+the metadata and previews when asked, and one closing line."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ TINY = ["--face-weight", "0", "--mesh-weight", "0",
         "--min-scale", "32", "--end-scale", "32", "--initial-iterations", "2",
         "--iterations", "1"]
 MODES = {"normal": [], "quiet": ["-q"], "metadata": ["--metadata"],
-         "quiet with metadata": ["-q", "--metadata"]}
+         "quiet with metadata": ["-q", "--metadata"], "previews": ["--preview"],
+         "quiet with previews and metadata": ["-q", "--preview", "--metadata"]}
 BAR = re.compile(r"\d+it|it/s|s/it|\|")  # what tqdm draws
 
 
@@ -33,8 +34,10 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def command_line(command: str, mode: str, images: list[Path], out: Path,
                  endpoint: str) -> list[str]:
     flags: list[str] = []
+    values = {"--metadata": [str(out.with_suffix(".json"))],
+              "--preview": [str(out.with_name("preview.png")), "--preview-every", "1"]}
     for flag in MODES[mode]:
-        flags += [flag, str(out.with_suffix(".json"))] if flag == "--metadata" else [flag]
+        flags += [flag, *values.get(flag, [])]
     where = (["--endpoint", endpoint] if command == "submit"
              else ["--device", "cpu", "--allow-random-weights"])
     return [command, *map(str, images), "-o", str(out), *flags, *where, *TINY]
@@ -53,6 +56,11 @@ def test_command_delivers_in_every_output_mode(command: str, mode: str, images: 
     assert metadata.exists() == ("--metadata" in MODES[mode])
     if metadata.exists():
         assert json.loads(metadata.read_text())["options"]["end_scale"] == 32
+    preview = out.with_name("preview.png")
+    assert preview.exists() == ("--preview" in MODES[mode])
+    if preview.exists():
+        with Image.open(preview) as image:
+            assert image.mode == "RGB" and image.size == (32, 21)  # the last one, at end scale
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines[-1].startswith(f"wrote {out} (32x21")

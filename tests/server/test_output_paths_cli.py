@@ -51,6 +51,10 @@ BAD_OUTPUTS = {
     "a folder": (["-o", "{dir}"], "is a folder"),
     "metadata in a missing folder": (["-o", "{dir}/out.png", "--metadata",
                                       "{dir}/missing/meta.json"], "does not exist"),
+    "preview with a typo": (["-o", "{dir}/out.png", "--preview", "{dir}/p.pgn"],
+                            "did you mean p.png"),
+    "preview in a missing folder": (["-o", "{dir}/out.png", "--preview",
+                                            "{dir}/missing/p.png"], "does not exist"),
 }
 
 
