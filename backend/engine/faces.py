@@ -231,7 +231,7 @@ class FaceTerms(nn.Module):
         return terms
 
 
-class FaceGuide(LossTerm):
+class FaceGuide(LossTerm[FaceTerms]):
     """The face terms of one job: finds faces at each scale (cached) and builds their losses.
 
     ``content_size``: ``(w, h)`` of the full-resolution content image (the frame of

@@ -71,7 +71,7 @@ def _vgg(options: Options) -> list[ModelNeed]:
     return [ModelNeed("vgg19", options.pooling)]
 
 
-class ContentLoss(LossTerm):
+class ContentLoss(LossTerm[Features]):
     """``content``: ``content_weight / n`` × Σ over the ``n`` content layers of
     ``E(F(x), F(c))``, the iterate's activations against the content's at that scale."""
 
@@ -135,7 +135,7 @@ def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: Se
     return targets
 
 
-class StyleLoss(LossTerm):
+class StyleLoss(LossTerm[GramTargets]):
     """``style``: Σ over the style layers of ``w_l × E(G(F_l(x)), T_l)``, with the layer
     weights 256, 64, 16, 4, 1 divided by their sum and ``T_l`` the styles' weighted Gram
     targets (:func:`style_targets`)."""
@@ -170,7 +170,7 @@ class StyleLoss(LossTerm):
                              * self.layer_weights[layer] for layer, target in targets.items())}
 
 
-class TVLoss(LossTerm):
+class TVLoss(LossTerm[dict]):
     """``tv``: ``tv_weight × total_variation(x)`` on the iterate's pixels; no targets."""
 
     names = ("tv",)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 import torch
 
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 Features = dict[str, torch.Tensor]
 """VGG-19 activations of one image by layer name (``"relu4_2"``), plus ``"input"``: the image,
 ``(1, 3, H, W)`` in [0, 1]. The form Crowson's loss modules read."""
+
+Targets = TypeVar("Targets")
+"""What a term prepares at each scale and reads at each iteration (activations, Grams, …)."""
 
 
 @dataclass
@@ -65,7 +68,7 @@ class ScaleInputs:
         return self.content.device
 
 
-class LossTerm(ABC):
+class LossTerm(ABC, Generic[Targets]):
     """One part of the objective.
 
     ``names``: the keys its :meth:`losses` returns (they appear in the progress events, inside
@@ -91,12 +94,12 @@ class LossTerm(ABC):
         """The term for ``job``, its models taken from ``models``."""
 
     @abstractmethod
-    def prepare(self, inputs: ScaleInputs) -> Any:
+    def prepare(self, inputs: ScaleInputs) -> Targets | None:
         """The term's targets at one scale (called without gradients), or None when the term
         is off at that scale (e.g. no face found)."""
 
     @abstractmethod
-    def losses(self, features: Features, targets: Any) -> dict[str, torch.Tensor]:
+    def losses(self, features: Features, targets: Targets) -> dict[str, torch.Tensor]:
         """The weighted losses of the iterate, each a scalar tensor, by name (``names``);
         ``features``: the iterate's VGG-19 features at (at least) ``vgg_layers``, with
         ``"input"`` the iterate itself; ``targets``: what :meth:`prepare` returned."""

@@ -67,7 +67,7 @@ def test_an_unknown_model_is_refused_naming_the_known_ones() -> None:
         ModelBundle("cpu").load(ModelNeed("resnet"))
 
 
-class MeanLevel(LossTerm):
+class MeanLevel(LossTerm[torch.Tensor]):
     """A term a test adds: ``(mean(x) − mean(c))²``, the iterate's mean level against the
     content's at each scale. Records the content sizes it was prepared at."""
 
