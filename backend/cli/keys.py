@@ -28,6 +28,10 @@ def run_generate(args: argparse.Namespace) -> int:
     except SecurityError as err:
         print(f"portrait-stylize keys: {err}", file=sys.stderr)
         return 1
+    except OSError as err:
+        print(f"portrait-stylize keys: cannot write the keys in {args.dir} ({err.strerror}); "
+              f"choose another folder with --dir", file=sys.stderr)
+        return 1
     print(f"""wrote CurveZMQ keys to {files.folder}:
   {files.server_secret.name}   the server's secret key (stays on the server)
   {files.server_public.name}          the server's public key (give it to clients)

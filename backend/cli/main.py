@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     except (EngineError, WeightsError, CheckpointError, DeviceError) as err:
         _say("error: ", str(err))
         return EXIT_FAILED
+    except OSError as err:  # a file or folder the commands above did not foresee
+        where = f"{err.filename}: " if err.filename else ""
+        _say("error: ", f"{where}{err.strerror or err}")
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":
