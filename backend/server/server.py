@@ -161,6 +161,10 @@ class Server:
                 next_heartbeat = time.monotonic() + HEARTBEAT_INTERVAL_S
             if self._stop_reason is not None:
                 self._wind_down()
+        # The worker may stop right after its last words (a job's cancelled event): still
+        # deliver them, or that job's client would wait for an end that never comes.
+        while inbox.poll(0):
+            self._from_worker(inbox.recv_multipart(copy=False))
 
     def _finished_stopping(self) -> bool:
         if self._stop_reason is None:
