@@ -73,6 +73,9 @@ class Options:
     style_size: int | None = _option(OptionalWhole(32, 8192), None, "fixed style image long "
                                      "side in pixels (overrides style_scale_fac)")
     pooling: str = _option(Choice(POOLING_CHOICES), "max", "VGG-19 pooling")
+    tile_size: int = _option(Whole(0, 8192), 0, "compute scales whose long side exceeds this "
+                             "(pixels, at least 64) tile by tile on a moving grid, so memory "
+                             "follows the tile, not the image; 0 never tiles")
     random_seed: int = _option(Whole(0, 2**63 - 1), 0, "random seed for the initial noise")
 
     face_weight: float = _option(WEIGHT, 0.25, "weight of the FaceID loss (FaceNet features); "

@@ -19,8 +19,9 @@ from backend.engine.images import SourceImage
 from backend.engine.schedule import size_to_fit
 from backend.engine.style_cache import GramTargets, StyleTargetCache
 from backend.engine.terms import Features, Job, LossTerm, ScaleInputs
+from backend.engine.tiles import TilePass
 from backend.models.bundle import ModelNeed
-from backend.models.vgg import VGGFeatures
+from backend.models.vgg import VGGFeatures, layer_stride
 from shared.options import Options
 
 if TYPE_CHECKING:
@@ -39,6 +40,24 @@ def scaled_squared_error(input: torch.Tensor, target: torch.Tensor,
     Crowson's ``ScaledMSELoss``)."""
     diff = input - target
     return diff.pow(2).sum() / diff.abs().sum().add(eps)
+
+
+def scaled_squared_error_share(diff: torch.Tensor, part: TilePass, key: str,
+                               eps: float = EPS) -> torch.Tensor:
+    """One tile's share of ``E`` (:func:`scaled_squared_error`) over a whole map, from the
+    differences ``diff`` at the positions of the tile's core: value ``Σd² / (S₁ + ε)`` and
+    gradient ``2d / (S₁ + ε) − S₂ sign(d) / (S₁ + ε)²``, which is ``E``'s own, with
+    ``S₁ = Σ|d|`` and ``S₂ = Σd²`` over the whole map taken from the last pass (``key`` names
+    them in ``part``; a pass with none uses the tile's own). Adds this core's sums for the
+    next pass."""
+    absolute, squared = diff.abs().sum(), diff.pow(2).sum()
+    part.gather(f"{key}/abs", absolute)
+    part.gather(f"{key}/squared", squared)
+    whole_absolute = part.previous.get(f"{key}/abs", absolute.detach()) + eps
+    whole_squared = part.previous.get(f"{key}/squared", squared.detach())
+    # (absolute - absolute.detach()) is zero but carries the gradient of Σ|d|.
+    return (squared / whole_absolute
+            - whole_squared / whole_absolute**2 * (absolute - absolute.detach()))
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:
@@ -100,6 +119,20 @@ class ContentLoss(LossTerm[Features]):
         return {"content": sum(scaled_squared_error(features[layer], target)
                                * self.layer_weights[layer]
                                for layer, target in targets.items())}
+
+    def tile_losses(self, features: Features, targets: Features,
+                    part: TilePass) -> dict[str, torch.Tensor]:
+        """The content term at the tile's core positions only (so overlaps count once), with
+        the whole image's normalisation (:func:`scaled_squared_error_share`): where windows
+        carry the receptive field's context, the gradient is the untiled one."""
+        shares = []
+        for layer, target in targets.items():
+            stride = layer_stride(layer)
+            diff = (features[layer][(..., *part.tile.core_in_window(stride))]
+                    - target[(..., *part.tile.core_in_image(stride))])
+            shares.append(scaled_squared_error_share(diff, part, f"content/{layer}")
+                          * self.layer_weights[layer])
+        return {"content": sum(shares)}
 
 
 def _style_grams(model: VGGFeatures, style: SourceImage, size: tuple[int, int],
@@ -168,6 +201,13 @@ class StyleLoss(LossTerm[GramTargets]):
     def losses(self, features: Features, targets: GramTargets) -> dict[str, torch.Tensor]:
         return {"style": sum(scaled_squared_error(gram(features[layer]), target)
                              * self.layer_weights[layer] for layer, target in targets.items())}
+
+    def tile_losses(self, features: Features, targets: GramTargets,
+                    part: TilePass) -> dict[str, torch.Tensor]:
+        """The Gram matrices of the tile's window against the global targets of the scale,
+        weighted by the tile's share of the image (ALGORITHM.md §7): each tile is held to the
+        whole style."""
+        return {"style": self.losses(features, targets)["style"] * part.share}
 
 
 class TVLoss(LossTerm[dict]):

@@ -36,6 +36,8 @@ from backend.engine.schedule import (
 )
 from backend.engine.style_cache import StyleTargetCache, style_digest
 from backend.engine.terms import Job, LossTerm, ScaleInputs
+from backend.engine.tiled_step import TiledStep
+from backend.engine.tiles import MovingGrid, needs_tiles
 from backend.models.bundle import ModelBundle
 from backend.models.vgg import VGGFeatures
 from shared.options import Options
@@ -177,9 +179,37 @@ def _losses(model: VGGFeatures, layers: list[str], prepared: Prepared,
     return losses
 
 
+def _tiled_step(model: VGGFeatures, prepared: Prepared, grid: MovingGrid | None,
+                image: torch.Tensor, cancel: CancelCheck, where: str) -> TiledStep | None:
+    """The tile-by-tile gradient of the iterate ``image`` at this scale, or None when the
+    image fits in a tile (or tiling is off): then the step is the untiled one, unchanged."""
+    if grid is None or not needs_tiles(tuple(image.shape[-2:]), grid.tile_size):
+        return None
+
+    def between_tiles() -> None:
+        if _cancel_requested(cancel):
+            raise Cancelled(f"cancelled at {where}, between tiles")
+
+    return TiledStep(model, prepared, grid, image, between_tiles)
+
+
+def _gradient(model: VGGFeatures, layers: list[str], prepared: Prepared, image: torch.Tensor,
+              tiled: TiledStep | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The iterate's total loss and named losses, with the total's gradient added to
+    ``image.grad``: computed on the whole image, or tile by tile by ``tiled``."""
+    if tiled is not None:
+        losses = tiled(image)
+        return sum(losses.values()), losses
+    losses = _losses(model, layers, prepared, image)
+    loss = sum(losses.values())
+    loss.backward()
+    return loss, losses
+
+
 def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: CancelCheck,
          preview_interval: int, started: float) -> Result:
     content, options, scales = job.content, job.options, job.scales
+    grid = MovingGrid(options.tile_size, options.random_seed) if options.tile_size else None
     device = models.device
     model = models.vgg(options.pooling)
     terms = loss_terms(job, models)
@@ -206,13 +236,13 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
             new_optimizer.load_state_dict(rescale_adam_state(optimizer.state_dict(), (h, w)))
         optimizer = new_optimizer
         iterations = options.initial_iterations if index == 0 else options.iterations
+        where = f"scale {index + 1}/{len(scales)}"
+        tiled = _tiled_step(model, prepared, grid, image, cancel, where)
         for i in range(1, iterations + 1):
             if _cancel_requested(cancel):
-                raise Cancelled(f"cancelled at scale {index + 1}/{len(scales)}, iteration {i}")
-            losses = _losses(model, layers, prepared, image)
-            loss = sum(losses.values())
+                raise Cancelled(f"cancelled at {where}, iteration {i}")
             optimizer.zero_grad()
-            loss.backward()
+            loss, losses = _gradient(model, layers, prepared, image, tiled)
             optimizer.step()
             with torch.no_grad():
                 image.clamp_(0, 1)

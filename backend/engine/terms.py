@@ -20,6 +20,7 @@ import torch
 from backend.engine.background import BackgroundPlan
 from backend.engine.images import SourceImage
 from backend.engine.style_cache import StyleTargetCache
+from backend.engine.tiles import TilePass
 from backend.models.vgg import VGGFeatures
 from shared.options import Options
 
@@ -103,3 +104,13 @@ class LossTerm(ABC, Generic[Targets]):
         """The weighted losses of the iterate, each a scalar tensor, by name (``names``);
         ``features``: the iterate's VGG-19 features at (at least) ``vgg_layers``, with
         ``"input"`` the iterate itself; ``targets``: what :meth:`prepare` returned."""
+
+    def tile_losses(self, features: Features, targets: Any,
+                    part: TilePass) -> dict[str, torch.Tensor]:
+        """This term's share of a tiled step from one tile (docs/engine.md, Tiles), by name:
+        ``features`` are those of the tile's window. Over the tiles of a grid, the shares'
+        values add up to the term's value and their gradients to the step's gradient. Only
+        terms with ``vgg_layers`` are asked (the others are computed on the whole image); one
+        without a tiled form raises NotImplementedError."""
+        raise NotImplementedError(f"{type(self).__name__} reads VGG-19 features but has no "
+                                  "tiled form")

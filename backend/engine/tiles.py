@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from backend.engine.events import EngineError
+
 ALIGN = 16
 """Pixels: VGG-19's stride at relu5_1 (four 2×2 poolings). Windows start and inner core edges
 lie on multiples of it, so a window's pooling grid is the whole image's."""
@@ -32,7 +34,7 @@ MIN_TILE_SIZE = 64
 inside its context margins."""
 
 
-class TileSizeError(ValueError):
+class TileSizeError(EngineError):
     """A tile size too small to hold a core inside its context margins."""
 
 
@@ -151,3 +153,24 @@ class MovingGrid:
         steps = torch.randint(0, self.core // ALIGN, (2,), generator=self.generator)
         offset = (int(steps[0]) * ALIGN, int(steps[1]) * ALIGN)
         return tile_grid(size_hw, self.tile_size, self.margin, offset)
+
+
+@dataclass
+class TilePass:
+    """What a loss term sees of one tile during a tiled step.
+
+    ``tile``: the tile, whose window's features the term is given; ``share``: its core's
+    fraction of the image's pixels, in (0, 1] (the shares of one grid sum to 1); ``previous``:
+    whole-image sums the terms gathered on the last pass over the image (empty on the first);
+    ``current``: the same sums being gathered on this pass, each tile adding its core's.
+    """
+
+    tile: Tile
+    share: float
+    previous: dict[str, torch.Tensor]
+    current: dict[str, torch.Tensor]
+
+    def gather(self, key: str, value: torch.Tensor) -> None:
+        """Add this tile's ``value`` (a scalar, detached here) to the pass's sum ``key``."""
+        value = value.detach()
+        self.current[key] = self.current[key] + value if key in self.current else value

@@ -120,6 +120,12 @@ def layer_index(name: str) -> int:
                          ) from None
 
 
+def layer_stride(name: str) -> int:
+    """Input pixels per position of a layer's activation along each axis (``"relu4_2"`` → 8):
+    2 to the number of 2×2 poolings before it. ValueError if VGG-19 has no such layer."""
+    return 2 ** sum(1 for earlier in LAYER_NAMES[:layer_index(name)] if earlier.startswith("pool"))
+
+
 def in_network_order(layers: Sequence[str]) -> list[str]:
     """Distinct layer names, shallowest first."""
     return sorted(set(layers), key=layer_index)

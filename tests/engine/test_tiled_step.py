@@ -1,0 +1,150 @@
+"""A step computed tile by tile: the per-position terms count each position once and, where
+the windows carry the receptive field's context, have the untiled gradient; each tile's Gram is
+held to the global style target; a hook runs before every tile.
+
+Real VGG-19 with seeded random weights on small images (one thread, see conftest.py)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from backend.engine.events import Cancelled
+from backend.engine.losses import (
+    ContentLoss,
+    StyleLoss,
+    TVLoss,
+    gram,
+    scaled_squared_error,
+)
+from backend.engine.terms import ScaleInputs
+from backend.engine.tiled_step import TiledStep
+from backend.engine.tiles import CONTEXT, MovingGrid, TilePass, context_margin, tile_grid
+from backend.models.bundle import ModelBundle
+from shared.options import Options
+
+FULL_CONTEXT_TILE = 4 * CONTEXT  # the smallest tile whose margin is the full CONTEXT
+SIZE_HW = (208, 224)
+SMALL_HW = (128, 144)
+
+
+def _image(seed: int, size_hw: tuple[int, int] = SIZE_HW) -> torch.Tensor:
+    """A random image ``(1, 3, H, W)`` in [0, 1]: smooth shapes plus noise (no flat areas,
+    whose ties would let max pooling route a gradient to either of two equal pixels)."""
+    generator = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(1, 3, size_hw[0] // 16, size_hw[1] // 16, generator=generator)
+    smooth = torch.nn.functional.interpolate(coarse, size_hw, mode="bilinear")
+    return 0.8 * smooth + 0.2 * torch.rand(1, 3, *size_hw, generator=generator)
+
+
+def _untiled_gradient(model, prepared, image: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    image = image.clone().requires_grad_()
+    features = model(image, layers=["relu4_2"])
+    losses = {}
+    for term, targets in prepared:
+        losses.update(term.losses(features, targets))
+    sum(losses.values()).backward()
+    return image.grad, {name: loss.detach() for name, loss in losses.items()}
+
+
+def _tiled_gradient(model, prepared, image: torch.Tensor, tile_size: int,
+                    seed: int = 0) -> tuple[torch.Tensor, dict]:
+    image = image.clone().requires_grad_()
+    losses = TiledStep(model, prepared, MovingGrid(tile_size, seed), image)(image)
+    return image.grad, losses
+
+
+def _per_pixel_terms(models: ModelBundle, size_hw: tuple[int, int] = SIZE_HW) -> list:
+    model = models.vgg()
+    content = ContentLoss(1.0)
+    inputs = ScaleInputs(max(size_hw), _image(1, size_hw), model)
+    return [(content, content.prepare(inputs)), (TVLoss(2.0), {})]
+
+
+def test_with_full_context_the_tiled_gradient_of_content_and_tv_is_the_untiled_one(
+        models: ModelBundle) -> None:
+    model, prepared = models.vgg(), _per_pixel_terms(models)
+    image = _image(2)
+    untiled, untiled_losses = _untiled_gradient(model, prepared, image)
+    tiled, tiled_losses = _tiled_gradient(model, prepared, image, FULL_CONTEXT_TILE)
+    assert torch.allclose(tiled, untiled, rtol=0, atol=1e-4 * untiled.abs().max())
+    for name in ("content", "tv"):
+        assert tiled_losses[name] == pytest.approx(float(untiled_losses[name]), rel=1e-5)
+
+
+def test_with_short_context_the_tiled_gradient_still_follows_the_untiled_one(
+        models: ModelBundle) -> None:
+    model, prepared = models.vgg(), _per_pixel_terms(models, SMALL_HW)
+    image = _image(3, SMALL_HW)
+    untiled, _ = _untiled_gradient(model, prepared, image)
+    tiled, _ = _tiled_gradient(model, prepared, image, 96)
+    cosine = torch.nn.functional.cosine_similarity(tiled.flatten(), untiled.flatten(), dim=0)
+    assert not torch.allclose(tiled, untiled, rtol=0, atol=1e-4 * untiled.abs().max())
+    assert cosine > 0.9
+
+
+def _map_windows(tile, stride: int, whole: torch.Tensor) -> torch.Tensor:
+    """The window of ``tile`` in a map at ``stride`` as a window's own map would hold it."""
+    (r0, r1), (c0, c1) = tile.rows.window, tile.cols.window
+    return whole[..., r0 // stride:r0 // stride + (r1 - r0) // stride,
+                 c0 // stride:c0 // stride + (c1 - c0) // stride]
+
+
+def test_the_content_shares_of_overlapping_tiles_count_every_position_once() -> None:
+    size_hw, stride = (203, 190), 8
+    target = torch.rand(1, 4, size_hw[0] // stride, size_hw[1] // stride,
+                        generator=torch.Generator().manual_seed(4))
+    whole = torch.rand(target.shape, generator=torch.Generator().manual_seed(5))
+    term = ContentLoss(1.0, layers=["relu4_2"])
+    expected = whole.clone().requires_grad_()
+    scaled_squared_error(expected, target).backward()
+    for offset in ((0, 0), (16, 48), (48, 32)):
+        features = whole.clone().requires_grad_()
+        sums: dict = {}
+        for _ in range(2):  # the first pass gathers the whole-map sums, the second uses them
+            features.grad, current, total = None, {}, 0
+            for tile in tile_grid(size_hw, 96, context_margin(96), offset):
+                part = TilePass(tile, 0.0, sums, current)
+                share = term.tile_losses({"relu4_2": _map_windows(tile, stride, features)},
+                                         {"relu4_2": target}, part)["content"]
+                share.backward()
+                total += float(share.detach())
+            sums = current
+        assert total == pytest.approx(float(scaled_squared_error(whole, target)), rel=1e-6)
+        assert torch.allclose(features.grad, expected.grad, rtol=1e-5, atol=1e-9)
+
+
+def test_each_tile_is_held_to_the_global_style_target_in_proportion_to_its_area(
+        models: ModelBundle) -> None:
+    model = models.vgg()
+    term = StyleLoss([], [], Options())
+    image = _image(6)
+    first, second = tile_grid(SIZE_HW, 96, context_margin(96), (32, 32))[:2]
+    first_features = model(first.window(image), layers=list(term.vgg_layers))
+    targets = {layer: gram(first_features[layer]) for layer in term.vgg_layers}
+    second_features = model(second.window(image), layers=list(term.vgg_layers))
+    own = term.tile_losses(first_features, targets, TilePass(first, 0.25, {}, {}))
+    other = term.tile_losses(second_features, targets, TilePass(second, 0.25, {}, {}))
+    assert float(own["style"]) == 0.0
+    assert float(other["style"]) == pytest.approx(
+        0.25 * float(term.losses(second_features, targets)["style"]), rel=1e-6)
+    assert float(other["style"]) > 0
+
+
+def test_the_hook_runs_before_every_tile_and_can_stop_the_step(models: ModelBundle) -> None:
+    model, prepared = models.vgg(), _per_pixel_terms(models, SMALL_HW)
+    image = _image(7, SMALL_HW).requires_grad_()
+    calls: list[int] = []
+
+    def between_tiles() -> None:
+        calls.append(1)
+        if len(calls) > n_tiles + 1:
+            raise Cancelled("stop")
+
+    grid = MovingGrid(96, seed=0)
+    n_tiles = len(MovingGrid(96, seed=0).next(SMALL_HW))
+    step = TiledStep(model, prepared, grid, image, between_tiles)
+    assert len(calls) == n_tiles  # the pass that gathers the whole-image sums
+    with pytest.raises(Cancelled):
+        step(image)
+    assert len(calls) == n_tiles + 2
