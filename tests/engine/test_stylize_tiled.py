@@ -1,0 +1,93 @@
+"""Whole runs with tiled scales: a 192-px run in 96-px tiles lands close to the untiled run and
+keeps its structure; an image that fits in a tile runs the untiled engine exactly; tile sizes
+too small are refused; cancellation is checked between tiles.
+
+Real but small runs on seeded random VGG-19 weights (one thread, see conftest.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from backend.engine import Cancelled, EngineError, ProgressEvent, stylize
+from backend.engine.tiles import MIN_TILE_SIZE
+from backend.models.bundle import ModelBundle
+from shared.options import Options
+from tests.photos import photo
+
+CONTENT_SIZE = (192, 128)
+
+
+@pytest.fixture(scope="module")
+def content() -> Image.Image:
+    return photo("astronaut").crop((60, 0, 460, 267)).resize(CONTENT_SIZE, Image.LANCZOS)
+
+
+@pytest.fixture(scope="module")
+def style() -> Image.Image:
+    return photo("gravel").resize((128, 128), Image.LANCZOS)
+
+
+def _options(**changes: object) -> Options:
+    """Face terms off; one 192-px scale of 6 iterations, unless changed."""
+    settings = {"face_weight": 0, "mesh_weight": 0, "min_scale": 192, "end_scale": 192,
+                "initial_iterations": 6, "iterations": 2, **changes}
+    return Options(**settings)
+
+
+def _change(result: np.ndarray, content: Image.Image) -> np.ndarray:
+    """What the run did to the content: result minus content, RGB, in [-1, 1]."""
+    return result[..., :3] - np.asarray(content.convert("RGB"), dtype=np.float32) / 255
+
+
+def test_a_run_in_96_px_tiles_is_close_to_the_untiled_run_and_changes_the_same_places(
+        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
+    untiled = stylize(content, [style], options=_options(), models=models).pixels
+    tiled = stylize(content, [style], options=_options(tile_size=96), models=models).pixels
+    untiled_change, tiled_change = _change(untiled, content), _change(tiled, content)
+    assert np.abs(tiled - untiled).mean() < 0.25 * np.abs(untiled_change).mean()
+    correlation = np.corrcoef(untiled_change.ravel(), tiled_change.ravel())[0, 1]
+    assert correlation > 0.85
+
+
+def test_tiled_progress_reports_the_untiled_loss_names_and_their_sum(
+        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
+    events: list[ProgressEvent] = []
+    stylize(content, [style], options=_options(tile_size=96, initial_iterations=2,
+                                               min_scale=128, end_scale=128),
+            models=models, on_progress=events.append)
+    assert len(events) == 2
+    for event in events:
+        assert list(event.losses) == ["total", "content", "style", "tv"]
+        parts = event.losses["content"] + event.losses["style"] + event.losses["tv"]
+        assert event.losses["total"] == pytest.approx(parts, rel=1e-5)
+
+
+def test_an_image_that_fits_in_a_tile_runs_the_untiled_engine_exactly(
+        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
+    options = _options(end_scale=128, min_scale=128, initial_iterations=2)
+    untiled = stylize(content, [style], options=options, models=models).pixels
+    fitting = stylize(content, [style], options=options.replace(tile_size=128),
+                      models=models).pixels
+    assert np.array_equal(fitting, untiled)
+
+
+def test_a_tile_size_below_the_minimum_is_refused_before_any_work(
+        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
+    with pytest.raises(EngineError, match=f"at least {MIN_TILE_SIZE} px"):
+        stylize(content, [style], options=_options(tile_size=MIN_TILE_SIZE - 1),
+                models=models)
+
+
+def test_cancellation_is_checked_between_tiles(
+        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
+    checks: list[int] = []
+
+    def cancel() -> bool:
+        checks.append(1)
+        return len(checks) == 3  # the third check: a tile of the first pass
+
+    with pytest.raises(Cancelled, match="between tiles"):
+        stylize(content, [style], options=_options(tile_size=96), models=models,
+                cancel=cancel)
