@@ -128,9 +128,10 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     Images are PIL images or ``(H, W[, C])`` arrays (uint8, uint16, float in [0, 1]); the
     content's alpha is carried to the output. ``on_progress`` receives a
     :class:`ProgressEvent` after every iteration (with a preview every ``preview_interval``
-    iterations when > 0). ``cancel`` is checked every iteration; when set, :class:`Cancelled`
-    is raised. ``models`` keeps models loaded across calls (a new bundle is made if None);
-    ``style_cache`` (one per bundle) reuses the Gram targets of styles seen before.
+    iterations when > 0). ``cancel`` is checked every iteration (and before every tile of a
+    tiled step, docs/engine.md, Tiles); when set, :class:`Cancelled` is raised. ``models``
+    keeps models loaded across calls (a new bundle is made if None); ``style_cache`` (one per
+    bundle) reuses the Gram targets of styles seen before.
     """
     options = options or Options()
     models = models or ModelBundle()
