@@ -19,6 +19,7 @@ from backend.models.vgg import (
     CheckpointError,
     VGGFeatures,
     layer_index,
+    layer_stride,
     load_vgg19_features,
 )
 from backend.weights import MissingWeights, RandomWeightsWarning, WeightsConfig
@@ -148,6 +149,13 @@ def test_the_between_layers_hook_runs_after_every_layer_passed(features: nn.Sequ
 def test_minimum_input_side_doubles_with_each_pooling_passed(layers: list[str],
                                                               least: int) -> None:
     assert VGGFeatures.min_size(layers) == least
+
+
+@pytest.mark.parametrize("layer", ["relu1_1", "relu2_1", "relu3_1", "relu4_2", "relu5_1"])
+def test_a_layers_stride_is_the_input_pixels_per_activation_position(layer: str) -> None:
+    features = VGGFeatures([layer], make_layers(cfgs["E"]))
+    activation = features(torch.rand(1, 3, 64, 96))[layer]
+    assert (64 // activation.shape[-2], 96 // activation.shape[-1]) == (layer_stride(layer),) * 2
 
 
 def test_too_small_input_is_refused_with_the_size_needed(features: nn.Sequential) -> None:
