@@ -16,17 +16,8 @@ from backend.models.bundle import ModelBundle
 from shared.options import Options
 from tests.photos import photo
 
-CONTENT_SIZE = (192, 128)
-
-
-@pytest.fixture(scope="module")
-def content() -> Image.Image:
-    return photo("astronaut").crop((60, 0, 460, 267)).resize(CONTENT_SIZE, Image.LANCZOS)
-
-
-@pytest.fixture(scope="module")
-def style() -> Image.Image:
-    return photo("gravel").resize((128, 128), Image.LANCZOS)
+CONTENT = photo("astronaut").crop((60, 0, 460, 267)).resize((192, 128), Image.LANCZOS)
+STYLE = photo("gravel").resize((128, 128), Image.LANCZOS)
 
 
 def _options(**changes: object) -> Options:
@@ -36,25 +27,25 @@ def _options(**changes: object) -> Options:
     return Options(**settings)
 
 
-def _change(result: np.ndarray, content: Image.Image) -> np.ndarray:
+def _change(result: np.ndarray) -> np.ndarray:
     """What the run did to the content: result minus content, RGB, in [-1, 1]."""
-    return result[..., :3] - np.asarray(content.convert("RGB"), dtype=np.float32) / 255
+    return result[..., :3] - np.asarray(CONTENT.convert("RGB"), dtype=np.float32) / 255
 
 
 def test_a_run_in_96_px_tiles_is_close_to_the_untiled_run_and_changes_the_same_places(
-        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
-    untiled = stylize(content, [style], options=_options(), models=models).pixels
-    tiled = stylize(content, [style], options=_options(tile_size=96), models=models).pixels
-    untiled_change, tiled_change = _change(untiled, content), _change(tiled, content)
+        models: ModelBundle) -> None:
+    untiled = stylize(CONTENT, [STYLE], options=_options(), models=models).pixels
+    tiled = stylize(CONTENT, [STYLE], options=_options(tile_size=96), models=models).pixels
+    untiled_change, tiled_change = _change(untiled), _change(tiled)
     assert np.abs(tiled - untiled).mean() < 0.25 * np.abs(untiled_change).mean()
     correlation = np.corrcoef(untiled_change.ravel(), tiled_change.ravel())[0, 1]
     assert correlation > 0.85
 
 
 def test_tiled_progress_reports_the_untiled_loss_names_and_their_sum(
-        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
+        models: ModelBundle) -> None:
     events: list[ProgressEvent] = []
-    stylize(content, [style], options=_options(tile_size=96, initial_iterations=2,
+    stylize(CONTENT, [STYLE], options=_options(tile_size=96, initial_iterations=2,
                                                min_scale=128, end_scale=128),
             models=models, on_progress=events.append)
     assert len(events) == 2
@@ -65,23 +56,23 @@ def test_tiled_progress_reports_the_untiled_loss_names_and_their_sum(
 
 
 def test_an_image_that_fits_in_a_tile_runs_the_untiled_engine_exactly(
-        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
+        models: ModelBundle) -> None:
     options = _options(end_scale=128, min_scale=128, initial_iterations=2)
-    untiled = stylize(content, [style], options=options, models=models).pixels
-    fitting = stylize(content, [style], options=options.replace(tile_size=128),
+    untiled = stylize(CONTENT, [STYLE], options=options, models=models).pixels
+    fitting = stylize(CONTENT, [STYLE], options=options.replace(tile_size=128),
                       models=models).pixels
     assert np.array_equal(fitting, untiled)
 
 
 def test_a_tile_size_below_the_minimum_is_refused_before_any_work(
-        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
+        models: ModelBundle) -> None:
     with pytest.raises(EngineError, match=f"at least {MIN_TILE_SIZE} px"):
-        stylize(content, [style], options=_options(tile_size=MIN_TILE_SIZE - 1),
+        stylize(CONTENT, [STYLE], options=_options(tile_size=MIN_TILE_SIZE - 1),
                 models=models)
 
 
 def test_cancellation_is_checked_between_tiles(
-        models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
+        models: ModelBundle) -> None:
     checks: list[int] = []
 
     def cancel() -> bool:
@@ -89,5 +80,5 @@ def test_cancellation_is_checked_between_tiles(
         return len(checks) == 3  # the third check: a tile of the first pass
 
     with pytest.raises(Cancelled, match="between tiles"):
-        stylize(content, [style], options=_options(tile_size=96), models=models,
+        stylize(CONTENT, [STYLE], options=_options(tile_size=96), models=models,
                 cancel=cancel)
