@@ -35,7 +35,7 @@ from backend.engine.schedule import (
     size_to_fit,
 )
 from backend.engine.style_cache import StyleTargetCache, style_digest
-from backend.engine.terms import Job, LossTerm, ScaleInputs
+from backend.engine.terms import Job, LossTerm, Prepared, ScaleInputs
 from backend.engine.tiled_step import TiledStep
 from backend.engine.tiles import MovingGrid, needs_tiles
 from backend.models.bundle import ModelBundle
@@ -159,7 +159,6 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
 
 
 ProgressCallback = Callable[[ProgressEvent], None] | None
-Prepared = list[tuple[LossTerm, object]]
 
 
 def _prepare_terms(terms: list[LossTerm], inputs: ScaleInputs) -> Prepared:

@@ -105,7 +105,7 @@ class LossTerm(ABC, Generic[Targets]):
         ``features``: the iterate's VGG-19 features at (at least) ``vgg_layers``, with
         ``"input"`` the iterate itself; ``targets``: what :meth:`prepare` returned."""
 
-    def tile_losses(self, features: Features, targets: Any,
+    def tile_losses(self, features: Features, targets: Targets,
                     part: TilePass) -> dict[str, torch.Tensor]:
         """This term's share of a tiled step from one tile (docs/engine.md, Tiles), by name:
         ``features`` are those of the tile's window. Over the tiles of a grid, the shares'
@@ -114,3 +114,8 @@ class LossTerm(ABC, Generic[Targets]):
         without a tiled form raises NotImplementedError."""
         raise NotImplementedError(f"{type(self).__name__} reads VGG-19 features but has no "
                                   "tiled form")
+
+
+Prepared = list[tuple[LossTerm, object]]
+"""The terms of a job at one scale, each with what its :meth:`LossTerm.prepare` returned (terms
+off at that scale left out)."""

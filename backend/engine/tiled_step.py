@@ -10,16 +10,14 @@ average update of the whole image.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import torch
 
-from backend.engine.terms import LossTerm
+from backend.engine.terms import Prepared
 from backend.engine.tiles import MovingGrid, Tile, TilePass
 from backend.models.vgg import VGGFeatures, in_network_order
 
-Prepared = Sequence[tuple[LossTerm, Any]]
 Losses = dict[str, torch.Tensor]
 
 
