@@ -47,6 +47,7 @@ class ServerMessage:
     kind: ClassVar[str]
     answers: ClassVar[str | None] = None
     when: ClassVar[str | None] = None
+    ends_job: ClassVar[str | None] = None  # as an event: the job's last, and its state after
     request_id: str | int | None = None  # set on replies, echoed from the request
 
     @classmethod
@@ -87,12 +88,13 @@ class JobEvent(ServerMessage):
 Message = TypeVar("Message", bound=ServerMessage)
 
 
-def message(kind: str, answers: str | None = None,
-            when: str | None = None) -> Callable[[type[Message]], type[Message]]:
+def message(kind: str, answers: str | None = None, when: str | None = None,
+            ends_job: str | None = None) -> Callable[[type[Message]], type[Message]]:
     """Declare a message class: a frozen, keyword-only dataclass sent as ``kind``. ``answers``
-    names the request a reply answers and ``when`` says when an event is sent (docs tables)."""
+    names the request a reply answers and ``when`` says when an event is sent (docs tables);
+    ``ends_job`` is the state (done, cancelled, failed) a job is in after this event."""
     def declare(cls: type[Message]) -> type[Message]:
-        cls.kind, cls.answers, cls.when = kind, answers, when
+        cls.kind, cls.answers, cls.when, cls.ends_job = kind, answers, when, ends_job
         return dataclass(frozen=True, kw_only=True)(cls)
     return declare
 
@@ -198,7 +200,7 @@ class Preview(JobEvent):
     image: ImageData = _image("u8 RGB, long side ≤ 512")
 
 
-@message("done", when="the result")
+@message("done", when="the result", ends_job="done")
 class Done(JobEvent):
     """The job's result: the image and what was done to make it."""
 
@@ -209,7 +211,7 @@ class Done(JobEvent):
     timings: dict[str, float] = _doc("`queued_s`, `run_s`", default_factory=dict)
 
 
-@message("cancelled", when="the job stopped")
+@message("cancelled", when="the job stopped", ends_job="cancelled")
 class Cancelled(JobEvent):
     """The job stopped before its end."""
 
@@ -222,7 +224,8 @@ class Cancelled(JobEvent):
 
 @message("error",
          answers="any request",
-         when="the job failed (e.g. `out_of_memory`, `missing_weights`, `engine_error`)")
+         when="the job failed (e.g. `out_of_memory`, `missing_weights`, `engine_error`)",
+         ends_job="failed")
 class Error(ServerMessage):
     """A refused request (a reply, no ``job_id``) or a failed job (an event)."""
 
@@ -246,7 +249,7 @@ class Heartbeat(ServerMessage):
 REPLIES: tuple[type[ServerMessage], ...] = (Health, Accepted, Cancelling, ShuttingDown, Error)
 EVENTS: tuple[type[ServerMessage], ...] = (Queued, Started, Progress, Preview, Done, Cancelled,
                                            Error, Heartbeat)
-ENDINGS: tuple[type[ServerMessage], ...] = (Done, Cancelled, Error)  # a job's last event
+ENDINGS: tuple[type[ServerMessage], ...] = tuple(cls for cls in EVENTS if cls.ends_job)
 TERMINAL_KINDS = frozenset(cls.kind for cls in ENDINGS)
 MESSAGE_TYPES: dict[str, type[ServerMessage]] = {cls.kind: cls for cls in (*REPLIES, *EVENTS)}
 

@@ -372,12 +372,12 @@ class Server:
         job_id, kind = frames[0].bytes.decode(), frames[1].bytes.decode()
         job = self._active[job_id]
         message = frames[2:]
-        if kind == "started":
+        if kind == messages.Started.kind:
             job.state = "running"
             self._running = job
             self._announce_positions()
         elif kind in messages.TERMINAL_KINDS:
-            state = {"done": "done", "cancelled": "cancelled", "error": "failed"}[kind]
+            state = messages.MESSAGE_TYPES[kind].ends_job
             log.info("job %s %s", job_id, state)
             # The image frame is kept as it came (no copy): ZeroMQ frames can be sent again.
             self._finish(job, state, json.loads(message[0].bytes), list(message[1:]))

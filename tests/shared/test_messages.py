@@ -37,7 +37,9 @@ def test_every_kind_has_one_class_and_the_endings_are_done_cancelled_and_error()
     assert set(MESSAGE_TYPES) == {cls.kind for cls in (*REPLIES, *EVENTS)}
     assert len(MESSAGE_TYPES) == len({*REPLIES, *EVENTS})
     assert set(TERMINAL_KINDS) == {"done", "cancelled", "error"}
-    assert set(ENDINGS) <= set(EVENTS)
+    assert {cls.kind: cls.ends_job for cls in ENDINGS} == {"done": "done",
+                                                           "cancelled": "cancelled",
+                                                           "error": "failed"}
 
 
 def test_a_progress_event_is_built_from_the_engine_step_with_non_finite_losses_as_null():
