@@ -121,8 +121,6 @@ PLUGIN_ARGUMENTS = (
                  "this many iterations (0: no preview)", default=DEFAULT_PREVIEW_INTERVAL,
                  minimum=0, maximum=100000, group="layers", step=1),
 )
-# Shown at the top of the dialog; every other option goes into its "Advanced" section.
-MAIN_OPTIONS = ("content_weight", "face_weight", "mesh_weight", "end_scale", "background")
 
 
 def dialog_arguments() -> list[ArgumentSpec]:

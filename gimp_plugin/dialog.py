@@ -18,11 +18,11 @@ gi.require_version("Gtk", "3.0")
 from gi.repository import Gimp, GimpUi, GObject, Gtk  # noqa: E402
 
 from gimp_plugin.arguments import (  # noqa: E402
-    MAIN_OPTIONS,
     PLUGIN_ARGUMENTS,
     ArgumentSpec,
     mnemonic_labels,
 )
+from shared.options import MAIN_OPTIONS  # noqa: E402
 
 _FLAGS = GObject.ParamFlags.READWRITE
 

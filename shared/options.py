@@ -49,6 +49,8 @@ BACKGROUND_CHOICES = ("keep", "flat", "restore", "alpha")
 FACENET_CHILDREN = 15  # InceptionResnetV1 children usable as feature layers (0..14)
 PIXELS = Whole(32, 8192)  # an image side in pixels
 WEIGHT = Real(0.0, 1e4)  # a loss term's weight
+# Shown first in the editors' dialogs (GIMP, Krita); every other option goes into "Advanced".
+MAIN_OPTIONS = ("content_weight", "face_weight", "mesh_weight", "end_scale", "background")
 
 
 @dataclass

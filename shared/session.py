@@ -86,14 +86,20 @@ def connect(settings: PluginSettings) -> Client:
 
 
 def stylize(client: Client, request: Request, on_progress: ProgressCallback,
-            on_preview: PreviewCallback | None = None) -> tuple[ImageData, dict[str, Any]]:
+            on_preview: PreviewCallback | None = None,
+            should_cancel: Callable[[], bool] | None = None) -> tuple[ImageData, dict[str, Any]]:
     """Run one job to its end: ``(image, metadata)``. Progress events reach ``on_progress`` as
-    ``(text, fraction in [0, 1])``, preview frames ``on_preview``."""
+    ``(text, fraction in [0, 1])``, preview frames ``on_preview``. ``should_cancel`` is asked
+    after each event; when it says yes the job is cancelled (:class:`StylizationCancelled`)."""
     try:
         job = client.submit(request.content, list(request.styles), request.style_weights,
                             request.options, request.preview_interval if on_preview else 0)
         on_progress("Portrait Stylization: waiting for the backend", 0.0)
+        cancel_sent = False
         for event in job.events():
+            if not cancel_sent and should_cancel is not None and should_cancel():
+                job.cancel()
+                cancel_sent = True
             if isinstance(event, Progress):
                 on_progress(progress_text(event), float(event.fraction))
             elif isinstance(event, Preview) and on_preview is not None:
