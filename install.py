@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Set up Portrait Stylization: a virtual environment with pinned packages, the project, the
-model weights and the GIMP 3 plug-in. Safe to run again; prints what it did and what is missing.
+model weights, the GIMP 3 plug-in and (when Krita is present) the Krita plug-in. Safe to run
+again; prints what it did and what is missing.
 
     python3 install.py            # everything a user needs
     python3 install.py --dev      # plus the test tools
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent
 # before the venv exists.
 sys.path.insert(0, str(ROOT))
 from gimp_plugin.install import add_arguments  # noqa: E402
+from krita_plugin.install import add_arguments as add_krita_arguments  # noqa: E402
 from shared.protocol import DEFAULT_ENDPOINT  # noqa: E402
 
 
@@ -101,10 +103,26 @@ def install_gimp_plugin(python: Path, args: argparse.Namespace) -> list[str]:
         return [f"GIMP plug-in NOT installed: {err}"]
 
 
+def install_krita_plugin(python: Path, args: argparse.Namespace) -> list[str]:
+    """Install the Krita plug-in when Krita is present (or its folder is given)."""
+    from krita_plugin.install import InstallError, krita_present, run_from_args
+
+    if not krita_present(args):
+        return ["Krita plug-in not installed: no Krita found (pass --krita-resource-dir to "
+                "install it anyway)"]
+    step("installing the Krita plug-in")
+    try:
+        return run_from_args(args, str(python), args.endpoint)
+    except InstallError as err:
+        return [f"Krita plug-in NOT installed: {err}"]
+
+
 def uninstall(args: argparse.Namespace) -> int:
     from gimp_plugin.install import run_from_args
+    from krita_plugin.install import run_from_args as run_krita_from_args
 
-    for line in run_from_args(args, "", args.endpoint):
+    for line in [*run_from_args(args, "", args.endpoint),
+                 *run_krita_from_args(args, "", args.endpoint)]:
         print(line)
     print(f"The virtual environment {args.venv} and downloaded weights are left in place; "
           "delete them by hand if you no longer need them.")
@@ -119,9 +137,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-weights", action="store_true",
                         help="do not try to download the model weights")
     parser.add_argument("--no-gimp", action="store_true", help="do not install the GIMP plug-in")
+    parser.add_argument("--no-krita", action="store_true",
+                        help="do not install the Krita plug-in")
     parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT,
                         help=f"backend endpoint the plug-in uses (default: {DEFAULT_ENDPOINT})")
     add_arguments(parser)
+    add_krita_arguments(parser)
     return parser.parse_args()
 
 
@@ -146,6 +167,7 @@ def main() -> int:
     step(f"recorded the backend interpreter in {record.stdout.strip()}")
     missing = [] if args.skip_weights else fetch_weights(python)
     plugin_lines = [] if args.no_gimp else install_gimp_plugin(python, args)
+    plugin_lines += [] if args.no_krita else install_krita_plugin(python, args)
     print("\nSummary")
     print(f"  environment: {args.venv} (portrait-stylize is {args.venv / 'bin'}/"
           "portrait-stylize)")

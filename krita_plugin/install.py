@@ -152,6 +152,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             f"(default: {DEFAULT_SHORTCUT}; \"\" for none)")
 
 
+def krita_present(args: argparse.Namespace) -> bool:
+    """Whether this user has a Krita to install into: ``krita`` on the PATH, its resource
+    folder, or a folder given with ``--krita-resource-dir``."""
+    return bool(args.krita_resource_dir or shutil.which("krita")
+                or _target(args).resource_dir.exists())
+
+
 def run_from_args(args: argparse.Namespace, python: str, endpoint: str) -> list[str]:
     """Install or uninstall as the parsed options say."""
     if args.uninstall:
