@@ -149,15 +149,3 @@ def argument_values(options: Options) -> dict[str, Any]:
     :func:`engine_options`."""
     return {argument.name: argument.value_type.to_widget(getattr(options, argument.option))
             for argument in option_arguments()}
-
-
-def crop_face_boxes(options: Options, x: int, y: int, width: int, height: int) -> Options:
-    """Options for a crop at ``(x, y)`` of ``width`` × ``height`` content pixels: face boxes
-    move into the crop's coordinates, are clipped to it, and those left empty are dropped."""
-    boxes = []
-    for x0, y0, x1, y1 in options.face_boxes:
-        clipped = (max(x0 - x, 0.0), max(y0 - y, 0.0), min(x1 - x, float(width)),
-                   min(y1 - y, float(height)))
-        if clipped[2] > clipped[0] and clipped[3] > clipped[1]:
-            boxes.append(clipped)
-    return options.replace(face_boxes=tuple(boxes))

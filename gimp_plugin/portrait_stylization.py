@@ -67,7 +67,7 @@ def _stylize(image, content_item, style_items, style_weights, options, preview_i
     region = canvas.Region(x, y, width, height)
     channels, dtype = canvas.drawable_format(content)
     if region != canvas.Region(0, 0, content.get_width(), content.get_height()):
-        options = arguments.crop_face_boxes(options, x, y, width, height)
+        options = session.crop_face_boxes(options, x, y, width, height)
     styles = []
     for item in style_items:
         style_channels, style_dtype = canvas.drawable_format(item.handle, with_alpha=False)

@@ -25,21 +25,20 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from krita_plugin.option_fields import FieldSpec, field_specs
-from shared.options import MAIN_OPTIONS, Options
+from shared.options import MAIN_OPTIONS, Options, OptionsError, OptionSpec, option_specs
 
 QT_INT_MAX = 2**31 - 1
 UNBOUNDED = 1e9  # a double spin box needs finite bounds
 
 
-def _number_editor(spec: FieldSpec) -> QWidget:
-    low, high = spec.widget_range
-    if spec.widget == "int":
+def _number_editor(spec: OptionSpec) -> QWidget:
+    low, high = spec.type.widget_range()
+    if spec.type.widget == "int":
         editor = QSpinBox()
         editor.setRange(int(max(low if low is not None else -QT_INT_MAX, -QT_INT_MAX)),
                         int(min(high if high is not None else QT_INT_MAX, QT_INT_MAX)))
-        if spec.special_text:
-            editor.setSpecialValueText(spec.special_text)
+        if spec.type.from_widget(0) is None:  # an optional number: 0 stands for "not set"
+            editor.setSpecialValueText("not set")
         return editor
     editor = QDoubleSpinBox()
     editor.setDecimals(spec.digits)
@@ -48,43 +47,53 @@ def _number_editor(spec: FieldSpec) -> QWidget:
     return editor
 
 
-def make_editor(spec: FieldSpec) -> QWidget:
+def make_editor(spec: OptionSpec) -> QWidget:
     """The widget for one option, showing its default."""
-    if spec.widget in ("int", "float"):
+    kind = spec.type.widget
+    if kind in ("int", "float"):
         editor = _number_editor(spec)
-    elif spec.widget == "bool":
+    elif kind == "bool":
         editor = QCheckBox()
-    elif spec.widget == "choice":
+    elif kind == "choice":
         editor = QComboBox()
         for choice in spec.choices:
             editor.addItem(choice.replace("_", " ").capitalize(), choice)
     else:
         editor = QLineEdit()
     editor.setObjectName(f"option_{spec.name}")
-    editor.setToolTip(spec.help)
-    set_editor_value(editor, spec, spec.to_widget(spec.default))
+    editor.setToolTip(spec.help + spec.type.widget_hint)
+    set_editor_value(editor, spec, spec.type.to_widget(spec.default))
     return editor
 
 
-def set_editor_value(editor: QWidget, spec: FieldSpec, raw: Any) -> None:
-    if spec.widget in ("int", "float"):
+def set_editor_value(editor: QWidget, spec: OptionSpec, raw: Any) -> None:
+    kind = spec.type.widget
+    if kind in ("int", "float"):
         editor.setValue(raw)
-    elif spec.widget == "bool":
+    elif kind == "bool":
         editor.setChecked(bool(raw))
-    elif spec.widget == "choice":
+    elif kind == "choice":
         editor.setCurrentIndex(editor.findData(raw))
     else:
         editor.setText(raw)
 
 
-def editor_value(editor: QWidget, spec: FieldSpec) -> Any:
-    if spec.widget in ("int", "float"):
-        return editor.value()
-    if spec.widget == "bool":
-        return editor.isChecked()
-    if spec.widget == "choice":
-        return editor.currentData()
-    return editor.text()
+def editor_value(editor: QWidget, spec: OptionSpec) -> Any:
+    """The option's value from its editor (not yet validated); raises
+    :class:`OptionsError` naming the field when its text cannot be read."""
+    kind = spec.type.widget
+    if kind in ("int", "float"):
+        raw = editor.value()
+    elif kind == "bool":
+        raw = editor.isChecked()
+    elif kind == "choice":
+        raw = editor.currentData()
+    else:
+        raw = editor.text()
+    try:
+        return spec.type.from_widget(raw)
+    except OptionsError as err:
+        raise OptionsError(f"{spec.label}: {err}") from None
 
 
 class OptionForm(QWidget):
@@ -92,7 +101,7 @@ class OptionForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.specs = field_specs()
+        self.specs = option_specs()
         self.editors: dict[str, QWidget] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -129,14 +138,13 @@ class OptionForm(QWidget):
         self.advanced.setVisible(shown)
         self.advanced_button.setArrowType(Qt.DownArrow if shown else Qt.RightArrow)
 
-    def options(self) -> dict[str, Any]:
-        """The validated options the widgets hold; raises
-        :class:`shared.options.OptionsError` naming the first one that is not acceptable."""
-        values = {spec.name: spec.from_widget(editor_value(self.editors[spec.name], spec))
-                  for spec in self.specs}
-        return Options.from_dict(values).to_dict()
+    def options(self) -> Options:
+        """The validated options the widgets hold; raises :class:`OptionsError` naming the
+        first one that is not acceptable."""
+        return Options(**{spec.name: editor_value(self.editors[spec.name], spec)
+                          for spec in self.specs})
 
-    def set_options(self, options: dict[str, Any]) -> None:
-        """Show ``options`` (a complete, valid options dict)."""
+    def set_options(self, options: Options) -> None:
         for spec in self.specs:
-            set_editor_value(self.editors[spec.name], spec, spec.to_widget(options[spec.name]))
+            set_editor_value(self.editors[spec.name], spec,
+                             spec.type.to_widget(getattr(options, spec.name)))

@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from shared.options import Options, OptionsError
-from shared.plugin_settings import PluginSettings, SettingsError
+from shared.plugin_settings import DEFAULT_PREVIEW_INTERVAL, PluginSettings, SettingsError
 
 SETTINGS_GROUP = "PortraitStylization"
 LAST_OPTIONS_KEY = "lastOptions"
-DEFAULT_PREVIEW_INTERVAL = 25
 
 _plugin_folder: Path | None = None
 
@@ -40,11 +38,12 @@ def load_settings() -> PluginSettings:
 class LastOptions:
     """The options of the last successful stylization and its preview interval."""
 
-    options: dict[str, Any] = field(default_factory=lambda: Options().to_dict())
+    options: Options = field(default_factory=Options)
     preview_interval: int = DEFAULT_PREVIEW_INTERVAL
 
     def to_text(self) -> str:
-        return json.dumps({"options": self.options, "preview_interval": self.preview_interval})
+        return json.dumps({"options": self.options.to_dict(),
+                           "preview_interval": self.preview_interval})
 
     @classmethod
     def from_text(cls, text: str) -> LastOptions:
@@ -54,7 +53,7 @@ class LastOptions:
             return cls()
         try:
             values = json.loads(text)
-            options = Options.from_dict(values["options"]).to_dict()
+            options = Options.from_dict(values["options"])
             interval = max(int(values.get("preview_interval", DEFAULT_PREVIEW_INTERVAL)), 0)
         except (ValueError, KeyError, TypeError, OptionsError) as err:
             raise SettingsError(f"the last Portrait Stylization options cannot be used ({err}); "

@@ -18,7 +18,7 @@ from krita_plugin import canvas
 from krita_plugin.pixels import DepthError
 from krita_plugin.runner import JobRunner
 from shared import layers, session
-from shared.options import OptionsError
+from shared.options import Options, OptionsError
 from shared.pixels import keeps_content_alpha
 from shared.plugin_settings import PluginSettings, SettingsError
 
@@ -43,9 +43,10 @@ class Prepared:
 
 
 def prepare(document, content, styles: Sequence[Any], style_weights: Sequence[float] | None,
-            options: dict[str, Any], preview_interval: int) -> Prepared:
+            options: Options, preview_interval: int) -> Prepared:
     """Check ``content`` (a node of ``document``) and ``styles`` (nodes of any open document)
-    and read their pixels: only the selection's bounding box of the content is sent."""
+    and read their pixels: only the selection's bounding box of the content is sent, with the
+    face boxes (given in the content layer's pixels) moved into it."""
     content_item = canvas.describe(content)
     layers.pick_content([content_item])
     if not styles:
@@ -56,6 +57,9 @@ def prepare(document, content, styles: Sequence[Any], style_weights: Sequence[fl
     if region is None:
         raise UserError(f"'{content.name()}' has no pixels inside the selection to stylize.")
     content_image = canvas.read_image(content, region)
+    bounds = content.bounds()
+    options = session.crop_face_boxes(options, region.x - bounds.x(), region.y - bounds.y(),
+                                      region.width, region.height)
     style_images = []
     for style in styles:
         bounds = style.bounds()
@@ -65,7 +69,7 @@ def prepare(document, content, styles: Sequence[Any], style_weights: Sequence[fl
             bounds.x(), bounds.y(), bounds.width(), bounds.height())))
     request = session.Request(content_image, style_images, style_weights, options,
                               preview_interval)
-    keep_alpha = keeps_content_alpha(4, options.get("background", "keep"))
+    keep_alpha = keeps_content_alpha(4, options.background)
     result = canvas.ResultRequest(region, canvas.colour_space(content),
                                   content_image if keep_alpha else None,
                                   canvas.selection_mask(document, region))

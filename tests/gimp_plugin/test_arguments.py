@@ -10,7 +10,6 @@ from gimp_plugin.arguments import (
     GIMP_INT_MAX,
     PLUGIN_ARGUMENTS,
     argument_values,
-    crop_face_boxes,
     dialog_arguments,
     engine_options,
     mnemonic_labels,
@@ -90,13 +89,6 @@ def test_plugin_arguments_come_first_and_have_no_option():
     arguments = dialog_arguments()
     assert arguments[:len(PLUGIN_ARGUMENTS)] == list(PLUGIN_ARGUMENTS)
     assert all(argument.option is None for argument in PLUGIN_ARGUMENTS)
-
-
-def test_face_boxes_move_into_the_crop_and_are_clipped_or_dropped():
-    options = Options(face_boxes=((10, 10, 30, 30), (0, 0, 5, 5), (45, 15, 80, 25)))
-    cropped = crop_face_boxes(options, 8, 6, 40, 20)
-    assert cropped.face_boxes == ((2.0, 4.0, 22.0, 20.0), (37.0, 9.0, 40.0, 19.0))
-    assert options.face_boxes[0] == (10, 10, 30, 30)  # the caller's options are left alone
 
 
 def test_mnemonics_take_the_first_free_letter_and_avoid_the_dialog_buttons():

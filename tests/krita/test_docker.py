@@ -104,11 +104,12 @@ def test_the_docker_offers_every_option_from_the_one_definition(run):
     from shared.options import MAIN_OPTIONS, option_specs
 
     specs = option_specs()
-    assert list(run.report["widgets"]) == [spec["name"] for spec in specs]
-    kinds = {"float": "QDoubleSpinBox", "int": "QSpinBox", "int?": "QSpinBox",
-             "bool": "QCheckBox", "str": "QComboBox", "ints": "QLineEdit", "boxes": "QLineEdit"}
-    assert run.report["widgets"] == {spec["name"]: kinds[spec["type"]] for spec in specs}
-    assert run.report["tooltips"] == {spec["name"]: spec["help"] for spec in specs}
+    assert list(run.report["widgets"]) == [spec.name for spec in specs]
+    kinds = {"float": "QDoubleSpinBox", "int": "QSpinBox", "bool": "QCheckBox",
+             "choice": "QComboBox", "text": "QLineEdit"}
+    assert run.report["widgets"] == {spec.name: kinds[spec.type.widget] for spec in specs}
+    assert run.report["tooltips"] == {spec.name: spec.help + spec.type.widget_hint
+                                      for spec in specs}
     assert sorted(run.report["main"]) == sorted(MAIN_OPTIONS)
     assert run.report["advanced_hidden_at_first"] and not run.report["advanced_hidden_after_click"]
     assert run.report["content_weight_shown"] == "0.015"

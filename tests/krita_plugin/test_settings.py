@@ -10,7 +10,7 @@ from shared.plugin_settings import SettingsError
 
 
 def test_the_last_options_survive_krita_settings():
-    last = LastOptions({**Options().to_dict(), "end_scale": 96}, 5)
+    last = LastOptions(Options(end_scale=96), 5)
     again = LastOptions.from_text(last.to_text())
     assert again == last
 

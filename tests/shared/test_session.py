@@ -9,10 +9,12 @@ import pytest
 import zmq
 
 from shared.messages import Progress
+from shared.options import Options
 from shared.plugin_settings import PluginSettings
 from shared.session import (
     StylizationFailed,
     connect,
+    crop_face_boxes,
     fidelity_summary,
     progress_text,
 )
@@ -69,3 +71,10 @@ def test_a_backend_of_another_protocol_version_is_reported_not_used():
         server.join(timeout=10)
         router.close()
     assert answered.is_set()
+
+
+def test_face_boxes_move_into_the_crop_and_are_clipped_or_dropped():
+    options = Options(face_boxes=((10, 10, 30, 30), (0, 0, 5, 5), (45, 15, 80, 25)))
+    cropped = crop_face_boxes(options, 8, 6, 40, 20)
+    assert cropped.face_boxes == ((2.0, 4.0, 22.0, 20.0), (37.0, 9.0, 40.0, 19.0))
+    assert options.face_boxes[0] == (10, 10, 30, 30)  # the caller's options are left alone
