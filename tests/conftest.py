@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 import torch
 
+from tests.gimp.harness import Backend, free_endpoint, start_backend, stop_backend
+
 
 @pytest.fixture(scope="module")
 def one_torch_thread() -> Iterator[None]:
@@ -16,3 +18,12 @@ def one_torch_thread() -> Iterator[None]:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
+    """One real backend (seeded random weights) for the editors' end-to-end tests (GIMP and
+    Krita share it when they run in one session)."""
+    server = start_backend(free_endpoint(), tmp_path_factory.mktemp("backend") / "server.log")
+    yield server
+    stop_backend(server.endpoint, server.process)

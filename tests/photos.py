@@ -7,6 +7,7 @@ apt and unpack (no install) into a cache folder outside the repository.
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import tempfile
@@ -74,3 +75,26 @@ def photo(name: str) -> Image.Image:
             array = np.stack([array] * 3, axis=-1)
         return Image.fromarray(array).convert("RGB")
     return Image.open(photo_path(name)).convert("RGB")
+
+
+def plugin_test_images() -> tuple[Image.Image, Image.Image, Image.Image]:
+    """The editors' end-to-end test images: a 64-px RGBA portrait with a transparent and a
+    half-transparent corner, a 64-px style (Starry Night) and a 48-px second style (brick)."""
+    portrait = photo("portrait_a").convert("RGBA")
+    portrait.thumbnail((64, 64))
+    alpha = Image.new("L", portrait.size, 255)
+    alpha.paste(0, (0, 0, portrait.width // 4, portrait.height // 4))
+    alpha.paste(128, (portrait.width // 4, 0, portrait.width // 2, portrait.height // 4))
+    portrait.putalpha(alpha)
+    style = photo("starry_night")
+    style.thumbnail((64, 64))
+    second = photo("brick")
+    second.thumbnail((48, 48))
+    return portrait, style, second
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """``image`` as a PNG file's bytes."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

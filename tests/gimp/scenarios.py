@@ -26,6 +26,7 @@ def pixels(out_dir: Path, name: str, size: list[int], channels: int = 4,
     """A pixel dump written by the scenario's ``dump``: ``(H, W, channels)``."""
     width, height = size
     data = np.fromfile(out_dir / f"{name}.raw", dtype={"u8": np.uint8, "u16": np.uint16,
+                                                       "f16": np.float16,
                                                        "f32": np.float32}[dtype])
     return data.reshape(height, width, channels)
 

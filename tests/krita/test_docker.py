@@ -89,6 +89,7 @@ def body():
     yield from stylize("u8")
     docker.preview_interval.setValue(0)
     yield from stylize("u16", depth="U16")
+    yield from stylize("f16", depth="F16")
     yield from stylize("selection", select={SELECTION!r})
     yield from cancel()
 """)
@@ -166,6 +167,15 @@ def test_a_16_bit_document_is_stylized_at_16_bits(run):
     assert len(np.unique(content[..., :3])) <= 256
     assert len(np.unique(result[..., :3])) > 1000
     np.testing.assert_array_equal(result[..., 3], content[..., 3])
+
+
+def test_a_half_float_document_is_stylized_in_half_floats(run):
+    call, content, result = _content_and_result(run, "f16", dtype="f16")
+    assert call["result"]["depth"] == "F16"
+    np.testing.assert_array_equal(result[..., 3], content[..., 3])
+    visible = content[..., 3] == 1
+    change = np.abs(result[..., :3].astype(float) - content[..., :3]).max(axis=2)
+    assert change[visible].mean() > 2 / 255
 
 
 def test_only_the_selection_is_stylized_and_the_rest_is_transparent(run):
