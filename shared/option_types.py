@@ -173,6 +173,25 @@ class Whole(Real):
         return 0
 
 
+class WholeOrZero(Whole):
+    """A whole number within ``[least, maximum]``, or 0 for a special meaning (``zero``, e.g.
+    "never tile"), said in the dialog's hint. Its range is ``[0, maximum]``; a value between 0
+    and ``least`` is refused naming both."""
+
+    def __init__(self, least: int, maximum: int, zero: str) -> None:
+        if least < 2:
+            raise ValueError("a whole number with a special 0 needs least >= 2")
+        super().__init__(0, maximum)
+        self.least, self.zero = least, zero
+        self.widget_hint = f" (0: {zero})"
+
+    def coerce(self, value: Any) -> Any:
+        value = super().coerce(value)
+        if 0 < value < self.least:
+            raise OptionsError(f"{value} is below {self.least}; 0 means {self.zero}")
+        return value
+
+
 class OptionalWhole(Whole):
     """A whole number within ``[minimum, maximum]``, or None for "not set". Its text is empty
     and its widget holds 0 when not set (a value ``minimum`` never allows)."""

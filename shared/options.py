@@ -29,6 +29,7 @@ from shared.option_types import (
     OptionType,
     Real,
     Whole,
+    WholeOrZero,
 )
 
 __all__ = ["Options", "OptionsError", "OptionSpec", "option_specs", "validate"]
@@ -48,6 +49,7 @@ POOLING_CHOICES = ("max", "average", "l2")
 BACKGROUND_CHOICES = ("keep", "flat", "restore", "alpha")
 FACENET_CHILDREN = 15  # InceptionResnetV1 children usable as feature layers (0..14)
 PIXELS = Whole(32, 8192)  # an image side in pixels
+MIN_TILE_SIZE = 64  # pixels: a tile holds a 16-px core inside its context margins
 WEIGHT = Real(0.0, 1e4)  # a loss term's weight
 # Shown first in the editors' dialogs (GIMP, Krita); every other option goes into "Advanced".
 MAIN_OPTIONS = ("content_weight", "face_weight", "mesh_weight", "end_scale", "background")
@@ -62,7 +64,9 @@ class Options:
                                     "(relu4_2)")
     tv_weight: float = _option(WEIGHT, 2.0, "weight of the L2 total variation (smoothing) loss")
     min_scale: int = _option(PIXELS, 128, "the first scale (long side, pixels)")
-    end_scale: int = _option(PIXELS, 512, "the final scale and output long side, in pixels")
+    end_scale: int = _option(WholeOrZero(32, 8192, "the content's own size"), 512,
+                             "the final scale and output long side, in pixels (at least 32); 0 "
+                             "is the content's own long side")
     iterations: int = _option(Whole(1, 100000), 500, "Adam iterations at each scale after the "
                               "first")
     initial_iterations: int = _option(Whole(1, 100000), 1000, "Adam iterations at the first "
@@ -75,9 +79,10 @@ class Options:
     style_size: int | None = _option(OptionalWhole(32, 8192), None, "fixed style image long "
                                      "side in pixels (overrides style_scale_fac)")
     pooling: str = _option(Choice(POOLING_CHOICES), "max", "VGG-19 pooling")
-    tile_size: int = _option(Whole(0, 8192), 0, "compute scales whose long side exceeds this "
-                             "(pixels, at least 64) tile by tile on a moving grid, so memory "
-                             "follows the tile, not the image; 0 never tiles")
+    tile_size: int = _option(WholeOrZero(MIN_TILE_SIZE, 8192, "never tile"), 0,
+                             "compute scales whose long side exceeds this (pixels, at least "
+                             "64) tile by tile on a moving grid, so memory follows the tile, "
+                             "not the image; 0 never tiles")
     random_seed: int = _option(Whole(0, 2**63 - 1), 0, "random seed for the initial noise")
 
     face_weight: float = _option(WEIGHT, 0.25, "weight of the FaceID loss (FaceNet features); "

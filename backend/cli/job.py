@@ -34,7 +34,7 @@ from backend.cli.outputs import (
 from backend.cli.serve import add_endpoint_flag
 from backend.engine import ProgressEvent, Result, model_needs, stylize
 from backend.engine.imageio import read_image
-from backend.engine.schedule import scale_ladder
+from backend.engine.schedule import job_scales
 from backend.server.images import (
     image_data_from_source,
     image_data_to_array,
@@ -87,9 +87,11 @@ def request_from_args(args: argparse.Namespace) -> JobRequest:
                       args.style_weights, options)
 
 
-def total_iterations(options: Options) -> int:
-    """Iterations of the whole job: the first scale's and every later scale's."""
-    scales = scale_ladder(min(options.min_scale, options.end_scale), options.end_scale)
+def total_iterations(options: Options, content: SourceImage) -> int:
+    """Iterations of the whole job on ``content``: the first scale's and every later
+    scale's."""
+    size = content.size if isinstance(content, Image.Image) else content.shape[1::-1]
+    scales = job_scales(options, tuple(size))
     return options.initial_iterations + options.iterations * (len(scales) - 1)
 
 
@@ -200,7 +202,7 @@ def run_job(args: argparse.Namespace, backend: Backend, request: JobRequest | No
     check_outputs(args)
     request = request or request_from_args(args)
     note_losses(args, request.content)
-    bar = None if args.quiet else ProgressBar(total_iterations(request.options))
+    bar = None if args.quiet else ProgressBar(total_iterations(request.options, request.content))
     try:
         result, note = backend.run(request, bar)
     finally:

@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from shared.options import Options
+
 
 def size_to_fit(size: tuple[int, int], max_dim: int, scale_up: bool = False) -> tuple[int, int]:
     """``(w, h)`` with the long side ``max_dim`` and the short side rounded proportionally;
@@ -29,6 +31,14 @@ def scale_ladder(min_scale: int, end_scale: int) -> list[int]:
         i += 1
         scale = round(end_scale / 2 ** (i / 2))
     return sorted(scales)
+
+
+def job_scales(options: Options, content_size: tuple[int, int]) -> list[int]:
+    """The scale ladder of a job on a content of ``content_size`` ``(w, h)`` pixels:
+    :func:`scale_ladder` from ``min_scale`` (at most the end) to ``end_scale``, or to the
+    content's long side when ``end_scale`` is 0."""
+    end = options.end_scale or max(content_size)
+    return scale_ladder(min(options.min_scale, end), end)
 
 
 def resize(image: torch.Tensor, size_hw: tuple[int, int], mode: str) -> torch.Tensor:

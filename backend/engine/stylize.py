@@ -29,9 +29,9 @@ from backend.engine.losses import normalised, style_size
 from backend.engine.objective import loss_terms, vgg_layers
 from backend.engine.schedule import (
     IterateAverage,
+    job_scales,
     rescale_adam_state,
     resize,
-    scale_ladder,
     size_to_fit,
 )
 from backend.engine.style_cache import StyleTargetCache, style_digest
@@ -143,7 +143,7 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     content_src = background.content
     style_srcs = [prepare(style) for style in styles]
     weights = _style_weights(style_srcs, style_weights)
-    scales = scale_ladder(min(options.min_scale, options.end_scale), options.end_scale)
+    scales = job_scales(options, content_src.size)
     _check_sizes(content_src, style_srcs, scales, options)
     digests = [style_digest(style) for style in style_srcs] if style_cache else None
     job = Job(content_src, style_srcs, weights, options, scales, background, style_cache,
@@ -153,7 +153,7 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     except (MemoryError, RuntimeError) as err:
         if not is_out_of_memory(err):
             raise
-        raise _out_of_memory(content_src.size, scales, options.end_scale) from err
+        raise _out_of_memory(content_src.size, scales, scales[-1]) from err
     finally:
         models.release_memory()
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from backend.engine.events import EngineError
+from shared.options import MIN_TILE_SIZE
 
 ALIGN = 16
 """Pixels: VGG-19's stride at relu5_1 (four 2×2 poolings). Windows start and inner core edges
@@ -28,10 +29,6 @@ CONTEXT = 48
 """Pixels of context a window carries beyond its core when the tile is large enough: at least
 the 38-pixel reach of relu4_2's 84-pixel receptive field, so the content features of a core are
 those of the whole image (rounded up to :data:`ALIGN`)."""
-
-MIN_TILE_SIZE = 64
-"""The smallest ``tile_size`` (pixels) that leaves a core of at least :data:`ALIGN` pixels
-inside its context margins."""
 
 
 class TileSizeError(EngineError):

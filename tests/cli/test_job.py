@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -51,9 +52,15 @@ def progress(scale_index: int, iteration: int, iterations: int) -> Progress:
                     losses={"total": 0.5, "style": None}, fraction=0.0)
 
 
+def test_the_total_with_end_scale_zero_counts_the_ladder_to_the_contents_size():
+    options = Options(min_scale=45, end_scale=0, initial_iterations=4, iterations=2)
+    assert total_iterations(options, Image.new("RGB", (64, 48))) == 4 + 2
+    assert total_iterations(options, np.zeros((48, 90, 3), np.float32)) == 4 + 2 * 2
+
+
 def test_the_bar_counts_iterations_across_scales_of_different_lengths():
     options = Options(min_scale=45, end_scale=64, initial_iterations=4, iterations=2)
-    bar = ProgressBar(total_iterations(options))
+    bar = ProgressBar(total_iterations(options, Image.new("RGB", (8, 6))))
     try:
         assert bar.bar.total == 6
         bar.show(Queued(job_id="j", position=2))

@@ -8,7 +8,14 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from backend.engine.schedule import IterateAverage, rescale_adam_state, scale_ladder, size_to_fit
+from backend.engine.schedule import (
+    IterateAverage,
+    job_scales,
+    rescale_adam_state,
+    scale_ladder,
+    size_to_fit,
+)
+from shared.options import Options
 
 
 def test_scale_ladder_from_128_to_512_is_the_documented_one() -> None:
@@ -28,6 +35,12 @@ def test_scale_ladder_halves_the_area_at_each_step_down(min_scale: int, end_scal
 
 def test_scale_ladder_with_equal_bounds_is_one_scale() -> None:
     assert scale_ladder(64, 64) == [64]
+
+
+def test_end_scale_zero_ends_the_ladder_at_the_contents_long_side() -> None:
+    options = Options(min_scale=128, end_scale=0)
+    assert job_scales(options, (3000, 2000)) == scale_ladder(128, 3000)
+    assert job_scales(options, (90, 120)) == [120]
 
 
 def test_scale_ladder_stops_before_going_under_min_scale() -> None:

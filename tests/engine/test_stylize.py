@@ -161,6 +161,15 @@ def test_output_has_the_content_proportions_at_end_scale(models: ModelBundle,
     assert result.metadata["size"] == [expected_w, expected_h]
 
 
+def test_end_scale_zero_computes_at_the_contents_own_size(models: ModelBundle,
+                                                          content: Image.Image,
+                                                          style: Image.Image) -> None:
+    result = stylize(content, [style], options=style_only(end_scale=0, initial_iterations=1,
+                                                          iterations=1), models=models)
+    assert result.pixels.shape == (CONTENT_SIZE[1], CONTENT_SIZE[0], 3)
+    assert result.metadata["scales"][-1] == max(CONTENT_SIZE)
+
+
 def test_metadata_records_options_weights_and_random_weights(
         models: ModelBundle, content: Image.Image, style: Image.Image) -> None:
     options = style_only()

@@ -19,6 +19,7 @@ from shared.option_types import (
     OptionsError,
     Real,
     Whole,
+    WholeOrZero,
     decimals,
     number_text,
 )
@@ -108,6 +109,13 @@ def test_an_optional_whole_number_is_empty_text_and_zero_in_a_widget_when_not_se
     assert (kind.format(None), kind.parse("  "), kind.to_widget(None)) == ("", None, 0)
     assert kind.from_widget(0) is None and kind.from_widget(300) == 300
     assert kind.widget_range() == (0, 8192)
+
+
+def test_a_whole_number_with_a_special_zero_says_its_meaning_in_the_widget_hint() -> None:
+    kind = WholeOrZero(64, 8192, "never tile")
+    assert kind.widget_hint == " (0: never tile)"
+    assert kind.widget_range() == (0, 8192)
+    assert (kind.coerce(0), kind.coerce(64), kind.parse("0")) == (0, 64, 0)
 
 
 def test_an_optional_whole_number_that_allows_zero_is_a_definition_error() -> None:

@@ -50,6 +50,20 @@ def test_value_outside_its_range_is_rejected_naming_the_option(name: str, value:
         Options.from_dict({name: value})
 
 
+@pytest.mark.parametrize(("name", "value", "least", "zero"), [
+    ("tile_size", 63, 64, "never tile"), ("end_scale", 31, 32, "the content's own size"),
+])
+def test_a_size_between_zero_and_its_least_is_refused_saying_what_zero_means(
+        name: str, value: int, least: int, zero: str) -> None:
+    with pytest.raises(OptionsError, match=f"^{name}: {value} is below {least}; 0 means {zero}$"):
+        Options.from_dict({name: value})
+
+
+def test_zero_end_scale_and_tile_size_are_accepted() -> None:
+    options = Options(end_scale=0, tile_size=0)
+    assert (options.end_scale, options.tile_size) == (0, 0)
+
+
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_non_finite_number_is_rejected(value: float) -> None:
     with pytest.raises(OptionsError, match="^tv_weight: must be finite"):
