@@ -51,7 +51,7 @@ def run_status(args: argparse.Namespace) -> int:
     print(f"server at {args.endpoint}: package {health['package_version']}, protocol "
           f"{health['protocol']}, pid {health['pid']}, device {health['device']}\n"
           f"models loaded: {models}\n"
-          f"running job: {health['running_job'] or 'none'}; waiting: {health['queue_length']}")
+          f"jobs: {health.get('jobs_running', 0)} running, {health['queue_length']} waiting")
     if health.get("load_error"):
         print(f"model loading failed: {health['load_error']}")
     return 0

@@ -99,6 +99,8 @@ class Worker(threading.Thread):
 
         def on_progress(event: ProgressEvent) -> None:
             nonlocal last_sent
+            if event.scale_index == 0 and event.iteration == 1:  # the job's models are in
+                self.models_loaded = self.models.loaded()
             if event.preview is not None:
                 self._emit(outbox, messages.Preview(
                     job_id=job.id, scale_index=event.scale_index, iteration=event.iteration,

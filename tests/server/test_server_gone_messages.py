@@ -1,4 +1,5 @@
-"""What a client says when its server dies: the state it last heard for the job, not a guess."""
+"""Messages that depend on a job's state say the state the code knows: what the client last
+heard when its server dies, what the server counts when asked for its status."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from backend.cli.main import main
 from shared.client import BackendUnavailable, Client
 from tests.server.conftest import ENDLESS
 
@@ -40,3 +42,13 @@ def test_a_server_killed_while_the_job_waits_is_said_to_have_had_it_queued(busy_
     with pytest.raises(BackendUnavailable, match=r"was queued \(position \d+\) when last "
                                                  "heard of"):
         list(waiting.events())
+
+
+def test_status_from_another_client_counts_the_running_job(busy_server, content, style,
+                                                           capsys) -> None:
+    client, server, _ = busy_server
+    client.submit(content, [style], options=ENDLESS)
+    assert main(["status", "--endpoint", server.endpoint]) == 0
+    out = capsys.readouterr().out
+    assert "jobs: 1 running, 1 waiting" in out and "none" not in out
+    assert "models loaded: vgg19/" in out  # a lazy server loaded them for the running job
