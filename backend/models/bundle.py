@@ -61,6 +61,10 @@ class ModelBundle:
     seeded random ones were loaded; results carry it in their metadata.
     """
 
+    # Their weights come inside the installed mediapipe and facenet-pytorch wheels, so they
+    # are never missing; the others are downloaded files (backend.weights.registry).
+    SHIPPED_MODELS = frozenset({"mtcnn", "facemesh", "selfie-segmentation"})
+
     def __init__(self, device: str | torch.device = "auto",
                  weights: WeightsConfig | None = None) -> None:
         self.device = pick_device(device)
@@ -130,15 +134,20 @@ class ModelBundle:
     def preload(self, needs: Iterable[ModelNeed]) -> None:
         """Load every model in ``needs`` (``backend.engine.model_needs(options)`` lists a
         job's), so missing weights fail before any work; every missing file is named at once
-        (:class:`MissingWeights`)."""
+        (:class:`MissingWeights`), and then none of the models shipped in wheels is loaded."""
+        needs = list(needs)
         missing = []
         for need in needs:
-            try:
-                self.load(need)
-            except MissingWeights as err:
-                missing.append(str(err))
-        if missing:
+            if need.model not in self.SHIPPED_MODELS:
+                try:
+                    self.load(need)
+                except MissingWeights as err:
+                    missing.append(str(err))
+        if missing:  # nothing more is loaded for a job that cannot run
             raise MissingWeights("\n".join(missing))
+        for need in needs:
+            if need.model in self.SHIPPED_MODELS:
+                self.load(need)
 
     def loaded(self) -> list[str]:
         """Names of the models currently in memory."""
