@@ -49,6 +49,7 @@ POOLING_CHOICES = ("max", "average", "l2")
 BACKGROUND_CHOICES = ("keep", "flat", "restore", "alpha")
 FACENET_CHILDREN = 15  # InceptionResnetV1 children usable as feature layers (0..14)
 PIXELS = Whole(32, 8192)  # an image side in pixels
+HIGH_SCALE = 1024  # pixels: scales above it refine detail (high_scale_iterations)
 MIN_TILE_SIZE = 64  # pixels: a tile holds a 16-px core inside its context margins
 WEIGHT = Real(0.0, 1e4)  # a loss term's weight
 # Shown first in the editors' dialogs (GIMP, Krita); every other option goes into "Advanced".
@@ -69,6 +70,10 @@ class Options:
                              "is the content's own long side")
     iterations: int = _option(Whole(1, 100000), 500, "Adam iterations at each scale after the "
                               "first")
+    high_scale_iterations: int | None = _option(
+        OptionalWhole(1, 100000), None, f"Adam iterations at scales whose long side exceeds "
+        f"{HIGH_SCALE} px, after the first scale (they refine detail; the structure is settled "
+        "below); not set: iterations")
     initial_iterations: int = _option(Whole(1, 100000), 1000, "Adam iterations at the first "
                                       "scale")
     step_size: float = _option(Real(1e-6, 1.0), 0.02, "Adam learning rate")

@@ -34,7 +34,7 @@ from backend.cli.outputs import (
 from backend.cli.serve import add_endpoint_flag
 from backend.engine import ProgressEvent, Result, model_needs, stylize
 from backend.engine.imageio import read_image
-from backend.engine.schedule import job_scales
+from backend.engine.schedule import job_scales, scale_iterations
 from backend.server.images import (
     image_data_from_source,
     image_data_to_array,
@@ -91,8 +91,7 @@ def total_iterations(options: Options, content: SourceImage) -> int:
     """Iterations of the whole job on ``content``: the first scale's and every later
     scale's."""
     size = content.size if isinstance(content, Image.Image) else content.shape[1::-1]
-    scales = job_scales(options, tuple(size))
-    return options.initial_iterations + options.iterations * (len(scales) - 1)
+    return sum(scale_iterations(options, job_scales(options, tuple(size))))
 
 
 class Backend(Protocol):

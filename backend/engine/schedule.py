@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from shared.options import Options
+from shared.options import HIGH_SCALE, Options
 
 
 def size_to_fit(size: tuple[int, int], max_dim: int, scale_up: bool = False) -> tuple[int, int]:
@@ -39,6 +39,16 @@ def job_scales(options: Options, content_size: tuple[int, int]) -> list[int]:
     content's long side when ``end_scale`` is 0."""
     end = options.end_scale or max(content_size)
     return scale_ladder(min(options.min_scale, end), end)
+
+
+def scale_iterations(options: Options, scales: list[int]) -> list[int]:
+    """Adam iterations at each of ``scales`` (long sides in pixels, ascending):
+    ``initial_iterations`` at the first, then ``iterations``, or ``high_scale_iterations``
+    (when set) at scales above :data:`shared.options.HIGH_SCALE`."""
+    later = [options.high_scale_iterations
+             if options.high_scale_iterations is not None and scale > HIGH_SCALE
+             else options.iterations for scale in scales[1:]]
+    return [options.initial_iterations, *later]
 
 
 def resize(image: torch.Tensor, size_hw: tuple[int, int], mode: str) -> torch.Tensor:

@@ -32,6 +32,7 @@ from backend.engine.schedule import (
     job_scales,
     rescale_adam_state,
     resize,
+    scale_iterations,
     size_to_fit,
 )
 from backend.engine.style_cache import StyleTargetCache, style_digest
@@ -235,7 +236,7 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         if optimizer is not None:
             new_optimizer.load_state_dict(rescale_adam_state(optimizer.state_dict(), (h, w)))
         optimizer = new_optimizer
-        iterations = options.initial_iterations if index == 0 else options.iterations
+        iterations = scale_iterations(options, scales)[index]
         where = f"scale {index + 1}/{len(scales)}"
         tiled = _tiled_step(model, prepared, grid, image, cancel, where)
         for i in range(1, iterations + 1):

@@ -58,6 +58,12 @@ def test_the_total_with_end_scale_zero_counts_the_ladder_to_the_contents_size():
     assert total_iterations(options, np.zeros((48, 90, 3), np.float32)) == 4 + 2 * 2
 
 
+def test_the_total_counts_high_scale_iterations_above_1024_px():
+    options = Options(min_scale=1024, end_scale=2048, initial_iterations=10, iterations=5,
+                      high_scale_iterations=2)
+    assert total_iterations(options, Image.new("RGB", (64, 48))) == 10 + 2 * 2
+
+
 def test_the_bar_counts_iterations_across_scales_of_different_lengths():
     options = Options(min_scale=45, end_scale=64, initial_iterations=4, iterations=2)
     bar = ProgressBar(total_iterations(options, Image.new("RGB", (8, 6))))

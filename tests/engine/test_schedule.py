@@ -12,6 +12,7 @@ from backend.engine.schedule import (
     IterateAverage,
     job_scales,
     rescale_adam_state,
+    scale_iterations,
     scale_ladder,
     size_to_fit,
 )
@@ -41,6 +42,16 @@ def test_end_scale_zero_ends_the_ladder_at_the_contents_long_side() -> None:
     options = Options(min_scale=128, end_scale=0)
     assert job_scales(options, (3000, 2000)) == scale_ladder(128, 3000)
     assert job_scales(options, (90, 120)) == [120]
+
+
+def test_high_scale_iterations_apply_above_1024_px_after_the_first_scale() -> None:
+    options = Options(initial_iterations=1000, iterations=500, high_scale_iterations=80)
+    assert scale_iterations(options, [724, 1024, 1448, 2048]) == [1000, 500, 80, 80]
+    assert scale_iterations(options, [1448, 2048]) == [1000, 80]
+
+
+def test_without_high_scale_iterations_every_later_scale_has_crowsons_iterations() -> None:
+    assert scale_iterations(Options(), [128, 181, 1448]) == [1000, 500, 500]
 
 
 def test_scale_ladder_stops_before_going_under_min_scale() -> None:
