@@ -20,6 +20,7 @@ TINY = ["--face-weight", "0", "--mesh-weight", "0",
 MODES = {"normal": [], "quiet": ["-q"], "metadata": ["--metadata"],
          "quiet with metadata": ["-q", "--metadata"], "previews": ["--preview"],
          "quiet with previews and metadata": ["-q", "--preview", "--metadata"]}
+OUTPUT_SIZES = {"stylize": (32, 21), "demo": (32, 32), "submit": (32, 21)}  # end scale 32
 BAR = re.compile(r"\d+it|it/s|s/it|\|")  # what tqdm draws
 
 
@@ -40,18 +41,19 @@ def command_line(command: str, mode: str, images: list[Path], out: Path,
         flags += [flag, *values.get(flag, [])]
     where = (["--endpoint", endpoint] if command == "submit"
              else ["--device", "cpu", "--allow-random-weights"])
-    return [command, *map(str, images), "-o", str(out), *flags, *where, *TINY]
+    inputs = ["--style", "brick"] if command == "demo" else list(map(str, images))
+    return [command, *inputs, "-o", str(out), *flags, *where, *TINY]
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("command", ["stylize", "submit"])
+@pytest.mark.parametrize("command", OUTPUT_SIZES)
 def test_command_delivers_in_every_output_mode(command: str, mode: str, images: list[Path],
                                                server, tmp_path: Path,
                                                capsys: pytest.CaptureFixture) -> None:
     out = tmp_path / "out.png"
     assert main(command_line(command, mode, images, out, server.endpoint)) == 0
     with Image.open(out) as image:
-        assert image.size == (32, 21)
+        assert image.size == OUTPUT_SIZES[command]
     metadata = out.with_suffix(".json")
     assert metadata.exists() == ("--metadata" in MODES[mode])
     if metadata.exists():
@@ -60,10 +62,10 @@ def test_command_delivers_in_every_output_mode(command: str, mode: str, images: 
     assert preview.exists() == ("--preview" in MODES[mode])
     if preview.exists():
         with Image.open(preview) as image:
-            assert image.mode == "RGB" and image.size == (32, 21)  # the last one, at end scale
+            assert image.mode == "RGB" and image.size == OUTPUT_SIZES[command]  # the last
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.strip()]
-    assert lines[-1].startswith(f"wrote {out} (32x21")
+    assert lines[-1].startswith(f"wrote {out} ({'x'.join(map(str, OUTPUT_SIZES[command]))}")
     if command == "submit":
         job = re.search(r"job (\S+)\)", lines[-1]).group(1)
         assert any(f"submitted job {job}" in line for line in lines[:-1])
