@@ -46,7 +46,11 @@ TIFF_SUFFIXES = {".tif", ".tiff"}
 TIFF_SIGNATURES = (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
 SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF",
               b"BM": "BMP", b"RIFF": "WebP", b"II*\0": "TIFF", b"MM\0*": "TIFF"}
-READ_FORMATS = "PNG, JPEG, TIFF, WebP, GIF or BMP"
+READ_FORMATS = "PNG, JPEG, TIFF, WebP, AVIF, GIF or BMP"
+# Camera raw files are mostly TIFF inside, but their first image is a preview or sensor data.
+RAW_SUFFIXES = {".cr2", ".cr3", ".nef", ".nrw", ".arw", ".srf", ".sr2", ".dng", ".orf", ".rw2",
+                ".raf", ".pef", ".srw", ".raw", ".3fr", ".iiq", ".erf", ".kdc", ".mrw", ".x3f"}
+HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1")
 ANIMATED_FORMATS = ("GIF", "PNG", "WEBP")
 LOAD_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error)
 ORIENTATION_TAG = 274
@@ -64,6 +68,7 @@ def read_image(path: str | Path) -> Image.Image | np.ndarray:
     more than :data:`MAX_FILE_PIXELS` pixels."""
     path = Path(path)
     head = _file_head(path)
+    _refuse_undeveloped(path, head)
     if not head.startswith(TIFF_SIGNATURES):
         return _read_with_pillow(path, head)
     try:
@@ -90,6 +95,18 @@ def _file_head(path: Path) -> bytes:
     if not head:
         raise ImageInputError(f"{path}: the file is empty (0 bytes); export the image again")
     return head
+
+
+def _refuse_undeveloped(path: Path, head: bytes) -> None:
+    """Camera raw and HEIC files, refused with what to do instead of being misread."""
+    if path.suffix.lower() in RAW_SUFFIXES:
+        raise ImageInputError(f"{path}: a camera raw file; develop it (darktable, RawTherapee, "
+                              f"Lightroom or the camera maker's software) and export a TIFF or "
+                              f"JPEG")
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        raise ImageInputError(f"{path}: a HEIC/HEIF photo, which is not read here; export it as "
+                              f"JPEG or PNG (an iPhone saves JPEG with Settings > Camera > "
+                              f"Formats > Most Compatible)")
 
 
 def _format_of(head: bytes) -> str | None:

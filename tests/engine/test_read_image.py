@@ -181,6 +181,12 @@ ROWS: dict[str, Row] = {
     "16-bit png cut in the pixels": Row(cut(written("a.png", png_bytes(
         RNG.integers(0, 65536, (64, 64, 3), dtype=np.uint16))), 0.6),
         error="16-bit PNG is truncated or damaged"),
+    "avif": Row(saved("a.avif", Image.new("RGB", (16, 8), (30, 160, 90)), quality=100),
+                rgb=np.full((8, 16, 3), (30, 160, 90)) / 255.0, atol=4 / 255),
+    "camera raw (a TIFF inside)": Row(saved("a.NEF", Image.fromarray(RGB8), format="TIFF"),
+                                      error="a camera raw file; develop it"),
+    "heic": Row(written("a.heic", b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + bytes(40)),
+                error="a HEIC/HEIF photo, which is not read here; export it as JPEG or PNG"),
     "missing file": Row(lambda folder: folder / "none.png", error="no such file"),
     "a folder": Row(lambda folder: folder, error="is a folder, not an image file"),
 }
