@@ -168,9 +168,11 @@ def run_docker(docker):
     return outcome
 
 
-def undo():
+def undo(document):
+    """Edit ▸ Undo once; waits until the document's layers change."""
+    before = names(document)
     Krita.instance().action("edit_undo").trigger()
-    yield 200
+    yield from until(lambda: names(document) != before, 20, "the undo to take effect")
 
 
 def _finish():

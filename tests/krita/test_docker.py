@@ -55,7 +55,7 @@ def stylize(key, depth=None, select=None):
         dump(content, key + "_content", whole)
         dump(result, key + "_result", whole)
         call["annotation"] = bytes(document.annotation("portrait-stylization")).decode()
-        yield from undo()
+        yield from undo(document)
         call["after_undo"] = names(document)
 
 def cancel():

@@ -49,7 +49,7 @@ def body():
     set_options(docker.form, {{**{TINY_OPTIONS!r}, "content_weight": 0.02}})
     first = yield from run_docker(docker)
     REPORT["calls"]["docker"] = {{"outcome": first}}
-    yield from undo()
+    yield from undo(single)
 
     yield from select_all_layers(single, 2)
     Krita.instance().action({ACTION_ID!r}).trigger()
