@@ -96,6 +96,6 @@ def test_a_backend_that_cannot_be_started_gives_a_clear_message(krita, photos):
     call = run.call("down")
     assert "failed" in call["outcome"] and len(call["messages"]) == 1
     message = call["messages"][0]
-    assert "not running and could not be started" in message and "\n" not in message
+    assert "did not answer and could not be started" in message and "\n" not in message
     assert "/opt/removed-venv/bin/python" in message
     assert call["layers"] == ["Portrait"] and call["stylize_enabled"]
