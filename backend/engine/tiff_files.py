@@ -46,13 +46,16 @@ def read_page(page: tifffile.TiffPage, name: str) -> Image.Image | np.ndarray:
     Raises :class:`ImageInputError` for truncated or undecodable data and colour models that are
     not images (CIELab, multispectral)."""
     if page.compression not in tifffile.TIFF.DECOMPRESSORS:
-        raise TiffCodecMissing(f"{name}: the TIFF's compression {page.compression.name} cannot "
-                               f"be decoded here; export it uncompressed, LZW or Deflate")
+        codec = getattr(page.compression, "name", page.compression)  # unknown codes are ints
+        raise TiffCodecMissing(f"{name}: the TIFF's compression {codec} cannot be decoded "
+                               f"here; export it uncompressed, LZW or Deflate")
     try:
         samples = page.asarray()
-    except PIXEL_READ_ERRORS as err:
-        raise ImageInputError(f"{name}: the TIFF's pixel data is truncated or damaged ({err}); "
-                              f"export the image again") from err
+    except PIXEL_READ_ERRORS as err:  # damage, or a codec that needs what the file lacks
+        codec = getattr(page.compression, "name", page.compression)
+        raise ImageInputError(f"{name}: the TIFF's pixel data ({codec}) could not be decoded "
+                              f"({err}); it is damaged or unusual: export the image again, "
+                              f"uncompressed, LZW or Deflate") from err
     samples = _to_yxs(samples, page.axes)
     samples = _decode_photometric(page, samples, name)
     return _as_source(samples, page, name)
