@@ -131,7 +131,8 @@ def stylize(client: Client, request: Request, on_progress: ProgressCallback,
 
 def fidelity_summary(metadata: dict[str, Any]) -> str | None:
     """One line on the face-fidelity report when faces were found (None otherwise): how far the
-    face landmarks moved, as a share of the eye distance."""
+    face landmarks moved, as a share of the eye distance, and how many faces carry more fine
+    texture than the photograph (``texture_exceeds``)."""
     report = (metadata.get("faces") or {}).get("fidelity") or []
     if not report:
         return None
@@ -140,6 +141,10 @@ def fidelity_summary(metadata: dict[str, Any]) -> str | None:
     faces = "1 face" if len(report) == 1 else f"{len(report)} faces"
     line = (f"Portrait Stylization: {faces}; landmarks moved {mean:.1%} of the eye distance on "
             f"average (at most {worst:.1%}).")
+    textured = sum(1 for face in report if face.get("texture_exceeds"))
+    if textured:
+        line += (f" {textured} of them carr{'ies' if textured == 1 else 'y'} more fine texture "
+                 f"than the photo.")
     if metadata.get("random_weights"):
         line += f" Made with seeded random {', '.join(metadata['random_weights'])} weights."
     return line

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from backend.models.face_detector import FaceDetector
+from backend.models.face_keypoints import FaceKeypointJudge
 from backend.models.facemesh import FaceMesh, load_facemesh
 from backend.models.facenet import FaceNetFeatures, load_inception_resnet_v1
 from backend.models.segmentation import PortraitSegmenter
@@ -77,6 +78,7 @@ class ModelBundle:
         self._face_detector: FaceDetector | None = None
         self._facemesh: FaceMesh | None = None
         self._segmenter: PortraitSegmenter | None = None
+        self._face_judge: FaceKeypointJudge | None = None
 
     def vgg(self, pooling: str = "max") -> VGGFeatures:
         """VGG-19 features with the given pooling; callers name the layers they read."""
@@ -122,10 +124,19 @@ class ModelBundle:
             self.weights_used["selfie-segmentation"] = "mediapipe wheel"
         return self._segmenter
 
+    def face_judge(self) -> FaceKeypointJudge:
+        """MediaPipe's short-range face detector, the fidelity report's independent judge
+        (runs on the CPU through MediaPipe)."""
+        if self._face_judge is None:
+            self._face_judge = FaceKeypointJudge()
+            self.weights_used["face-detection"] = "mediapipe wheel"
+        return self._face_judge
+
     def load(self, need: ModelNeed) -> object:
         """The model ``need`` names, loaded on first use; ValueError for an unknown name."""
         loaders = {"vgg19": self.vgg, "facenet": self.facenet, "facemesh": self.facemesh,
-                   "mtcnn": self.face_detector, "selfie-segmentation": self.segmenter}
+                   "mtcnn": self.face_detector, "selfie-segmentation": self.segmenter,
+                   "face-detection": self.face_judge}
         if need.model not in loaders:
             raise ValueError(f"no model {need.model!r}; the bundle holds {', '.join(loaders)}")
         loader = loaders[need.model]
@@ -154,7 +165,7 @@ class ModelBundle:
         names = [f"vgg19/{pooling}" for pooling in self._vgg]
         names += [f"facenet/{','.join(map(str, layers))}" for layers in self._facenet]
         optional = {"mtcnn": self._face_detector, "facemesh": self._facemesh,
-                    "selfie-segmentation": self._segmenter}
+                    "selfie-segmentation": self._segmenter, "face-detection": self._face_judge}
         return names + [name for name, model in optional.items() if model is not None]
 
     def release_memory(self) -> None:

@@ -1,5 +1,6 @@
-"""The face-fidelity report: FaceMesh landmark drift between content and result, in pixels and
-inter-ocular distances (real FaceMesh and MTCNN)."""
+"""The face-fidelity report: the independent judge's keypoint drift (MediaPipe face detection)
+and FaceMesh landmark drift between content and result, in pixels and eye distances (real
+FaceMesh, face detector and MTCNN)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ def crops_of(models: ModelBundle, image: torch.Tensor) -> torch.Tensor:
 
 def test_an_unchanged_image_has_no_drift(models: ModelBundle, astronaut: torch.Tensor) -> None:
     [face] = fidelity_report(astronaut, astronaut.clone(), crops_of(models, astronaut),
-                             models.facemesh())
+                             models.facemesh(), models.face_judge())
+    assert face["keypoint_nme"] == 0 and face["keypoint_drift_px"] == 0
     assert face["mean_drift_px"] == 0 and face["max_drift_px"] == 0
     assert face["presence_content"] > 0.9 and face["presence_result"] > 0.9
 
@@ -45,10 +47,23 @@ def test_an_unchanged_image_has_no_drift(models: ModelBundle, astronaut: torch.T
 def test_a_shifted_face_drifts_by_the_shift(models: ModelBundle,
                                             astronaut: torch.Tensor) -> None:
     shifted = torch.roll(astronaut, shifts=3, dims=3)
-    [face] = fidelity_report(astronaut, shifted, crops_of(models, astronaut), models.facemesh())
+    [face] = fidelity_report(astronaut, shifted, crops_of(models, astronaut), models.facemesh(),
+                             models.face_judge())
+    assert face["keypoint_drift_px"] == pytest.approx(3, abs=1)
+    assert face["keypoint_nme"] == pytest.approx(
+        face["keypoint_drift_px"] / face["inter_pupil_px"], rel=1e-2)
     assert face["mean_drift_px"] == pytest.approx(3, abs=0.75)
     assert face["nme"] == pytest.approx(
         face["mean_drift_px"] / face["inter_ocular_px"], rel=1e-3)
+
+
+def test_a_face_the_judge_cannot_find_has_no_keypoint_drift(models: ModelBundle,
+                                                            astronaut: torch.Tensor) -> None:
+    grey = torch.full_like(astronaut, 0.5)
+    [face] = fidelity_report(astronaut, grey, crops_of(models, astronaut), models.facemesh(),
+                             models.face_judge())
+    assert face["keypoint_score_content"] > 0.5 and face["keypoint_score_result"] is None
+    assert face["keypoint_nme"] is None and face["keypoint_drift_px"] is None
 
 
 def test_landmarks_are_in_image_pixels_whatever_the_scale(models: ModelBundle,
@@ -66,14 +81,14 @@ def test_inter_ocular_distance_is_about_half_the_face_width(models: ModelBundle,
     found = models.face_detector().detect(astronaut)
     face_width = found.boxes[0, 2] - found.boxes[0, 0]
     [face] = fidelity_report(astronaut, astronaut, crops_of(models, astronaut),
-                             models.facemesh())
+                             models.facemesh(), models.face_judge())
     assert 0.4 * face_width < face["inter_ocular_px"] < 0.8 * face_width
 
 
 def test_every_face_of_a_group_gets_a_report(models: ModelBundle) -> None:
     group = tensor_of(photo("group").resize((512, 256), Image.LANCZOS))
     report = fidelity_report(group, group, crops_of(models, group),
-                             models.facemesh())
+                             models.facemesh(), models.face_judge())
     assert len(report) == 3
 
 

@@ -38,6 +38,15 @@ def test_the_fidelity_summary_appears_only_when_faces_were_found():
     assert "\n" not in line
 
 
+def test_the_fidelity_summary_counts_faces_with_too_much_texture():
+    faces = [{"nme": 0.02, "max_normalised_error": 0.05, "texture_exceeds": True},
+             {"nme": 0.04, "max_normalised_error": 0.09, "texture_exceeds": False}]
+    line = fidelity_summary({"faces": {"fidelity": faces}})
+    assert "1 of them carries more fine texture than the photo" in line
+    faces[0]["texture_exceeds"] = False
+    assert "texture" not in fidelity_summary({"faces": {"fidelity": faces}})
+
+
 def test_no_backend_and_none_to_start_is_one_clear_line():
     settings = PluginSettings(endpoint=free_endpoint(), python=None)
     with pytest.raises(StylizationFailed, match="did not answer: no backend answered") as caught:
