@@ -47,6 +47,7 @@ def _option(type: OptionType, default: Any, help: str, *, group: str = "style",
 INIT_CHOICES = ("content", "gray", "uniform", "style_mean")
 POOLING_CHOICES = ("max", "average", "l2")
 BACKGROUND_CHOICES = ("keep", "flat", "restore", "alpha")
+FACE_SHAPE_CHOICES = ("oval", "box")
 FACENET_CHILDREN = 15  # InceptionResnetV1 children usable as feature layers (0..14)
 PIXELS = Whole(32, 8192)  # an image side in pixels
 HIGH_SCALE = 1024  # pixels: scales above it refine detail (high_scale_iterations)
@@ -113,8 +114,11 @@ class Options:
         Boxes(), (), "face boxes X0,Y0,X1,Y1 in content pixels; given, they replace detection",
         group="faces", flag="face-box")
     face_feather: float = _option(Real(0.0, 0.5), 0.15, "width of the fade of the face terms "
-                                  "toward the crop border, as a fraction of the crop side",
-                                  group="faces")
+                                  "beyond the face region's edge, as a fraction of the crop "
+                                  "side", group="faces")
+    face_shape: str = _option(Choice(FACE_SHAPE_CHOICES), "oval", "region the face terms pull: "
+                              "oval (the face, from FaceMesh's face oval; the box where FaceMesh "
+                              "is unsure) or box (the whole crop)", group="faces")
 
     background: str = _option(Choice(BACKGROUND_CHOICES), "keep", "background handling: keep "
                               "it; flat (replace with a colour before stylizing); restore "

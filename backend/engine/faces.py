@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 from torchvision.ops import roi_align
 
+from backend.engine.face_shape import region_masks
 from backend.engine.losses import scaled_squared_error
 from backend.engine.terms import Features, Job, LossTerm, ScaleInputs
 from backend.models.bundle import ModelNeed
@@ -151,20 +152,6 @@ def crop_faces(image: torch.Tensor, crops: torch.Tensor, size: int) -> torch.Ten
                      aligned=True)
 
 
-def feather_mask(size: int, feather: float, device: torch.device | str = "cpu") -> torch.Tensor:
-    """``(1, 1, size, size)`` weights in [0, 1]: 1 in the middle, falling smoothly to 0 at the
-    border over ``feather × size`` pixels (all ones when ``feather`` is 0)."""
-    centres = torch.arange(size, device=device, dtype=torch.float32) + 0.5
-    # Half-integer distances are exact, so the mask is exactly symmetric.
-    to_edge = torch.minimum(centres, size - centres) / size
-    if feather <= 0:
-        ramp = torch.ones_like(to_edge)
-    else:
-        ramp = (to_edge / feather).clamp(0, 1)
-        ramp = ramp * ramp * (3 - 2 * ramp)
-    return (ramp[:, None] * ramp[None, :])[None, None]
-
-
 class FaceTerms(nn.Module):
     """The weighted face losses of one scale against the content's faces.
 
@@ -173,14 +160,17 @@ class FaceTerms(nn.Module):
     Calling it with the iterate ``(1, 3, H, W)`` returns ``{"face": ..., "mesh": ...}`` (only
     the terms whose weight is above zero), each a scalar tensor.
 
-    In crop mode each crop sees ``mask·x + (1 − mask)·x.detach()`` with a feathered mask: the
-    features are the real crop's, but the terms' pull fades to nothing at the crop border, so
-    the result shows no rectangle where a box ends.
+    In crop mode each crop sees ``mask·x + (1 − mask)·x.detach()``, ``masks`` giving for each
+    network input size ``s`` (160, 192) the ``(K or 1, 1, s, s)`` weights in [0, 1] of every
+    crop (:func:`~backend.engine.face_shape.region_masks`): the features are the real crop's,
+    but the terms pull only where the mask does (the face, feathered), so the result shows no
+    rectangle where a box ends.
     """
 
     def __init__(self, content: torch.Tensor, crops: torch.Tensor | None,
                  facenet: FaceNetFeatures | None, facemesh: FaceMesh | None,
-                 face_weight: float, mesh_weight: float, feather: float) -> None:
+                 face_weight: float, mesh_weight: float,
+                 masks: dict[int, torch.Tensor] | None = None) -> None:
         super().__init__()
         self.crops = None if crops is None else crops.to(content.device)
         self.facenet = facenet if face_weight > 0 else None
@@ -189,8 +179,9 @@ class FaceTerms(nn.Module):
             raise ValueError("face terms need face_weight or mesh_weight above zero")
         self.face_weight = face_weight
         self.mesh_weight = mesh_weight
-        self.masks = {size: feather_mask(size, feather, content.device)
-                      for size in (FACENET_SIZE, FACEMESH_SIZE)}
+        if crops is not None and masks is None:
+            raise ValueError("face crops need their masks")
+        self.masks = masks or {}
         with torch.no_grad():
             self.face_targets = self._facenet_features(content) if self.facenet else {}
             self.mesh_target = self._landmarks(content) if self.facemesh else None
@@ -249,6 +240,11 @@ class FaceGuide(LossTerm[FaceTerms]):
         self.locator = FaceLocator(content_size, options, detector)
         self.facenet = models.facenet(options.face_layers) if options.face_weight > 0 else None
         self.facemesh = models.facemesh() if options.mesh_weight > 0 else None
+        self.shape_mesh = models.facemesh() if self._oval(options) else None
+
+    @staticmethod
+    def _oval(options: Options) -> bool:
+        return options.face_crops and options.face_shape == "oval"
 
     @classmethod
     def wanted(cls, options: Options) -> bool:
@@ -259,7 +255,7 @@ class FaceGuide(LossTerm[FaceTerms]):
         needs = [] if options.face_boxes else [ModelNeed("mtcnn")]
         if options.face_weight > 0:
             needs.append(ModelNeed("facenet", options.face_layers))
-        if options.mesh_weight > 0:
+        if options.mesh_weight > 0 or cls._oval(options):
             needs.append(ModelNeed("facemesh"))
         return needs
 
@@ -279,9 +275,17 @@ class FaceGuide(LossTerm[FaceTerms]):
         faces = self.locator.at(content)
         if len(faces.crops) == 0:
             return None
-        crops = faces.crops if self.options.face_crops else None
-        return FaceTerms(content, crops, self.facenet, self.facemesh, self.options.face_weight,
-                         self.options.mesh_weight, self.options.face_feather)
+        options = self.options
+        if not options.face_crops:
+            return FaceTerms(content, None, self.facenet, self.facemesh, options.face_weight,
+                             options.mesh_weight)
+        masks, regions = region_masks(crop_faces(content, faces.crops, FACEMESH_SIZE),
+                                      (FACENET_SIZE, FACEMESH_SIZE), self.shape_mesh,
+                                      options.face_feather)
+        for found, region in zip(faces.found, regions, strict=True):
+            found["region"] = region
+        return FaceTerms(content, faces.crops, self.facenet, self.facemesh, options.face_weight,
+                         options.mesh_weight, masks)
 
     def metadata(self) -> dict[str, Any]:
         """JSON-ready: the mode, where boxes came from, the faces per scale, and notes."""

@@ -8,11 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
+from backend.engine.face_shape import feather_mask
 from backend.engine.faces import (
     FaceGuide,
     FaceLocator,
     crop_faces,
-    feather_mask,
     padded_box,
 )
 from backend.engine.losses import scaled_squared_error
