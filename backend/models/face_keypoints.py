@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from backend.models.mediapipe_input import rgb_uint8
+
 # 0: the short-range model (128×128 input, faces within about 2 m), fit for face crops.
 SHORT_RANGE_MODEL = 0
 # BlazeFace's keypoint order (mediapipe FaceKeyPoint): the eye centres come first.
@@ -45,12 +47,9 @@ class FaceKeypointJudge:
     def keypoints(self, image: np.ndarray) -> FaceKeypoints | None:
         """``image``: ``(H, W, 3)`` RGB, uint8 or float in [0, 1]. Returns the most confident
         face, or None when the detector finds none. ValueError for another shape."""
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
-        if image.dtype != np.uint8:
-            image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+        image = rgb_uint8(image)
         with self._lock:
-            detections = self._solution.process(np.ascontiguousarray(image)).detections
+            detections = self._solution.process(image).detections
         if not detections:
             return None
         best = max(detections, key=lambda detection: detection.score[0])

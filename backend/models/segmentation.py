@@ -10,6 +10,8 @@ import threading
 
 import numpy as np
 
+from backend.models.mediapipe_input import rgb_uint8
+
 # 0: the general model (256×256 input), better on portraits than the landscape one (1).
 GENERAL_MODEL = 0
 
@@ -27,12 +29,9 @@ class PortraitSegmenter:
 
     def matte(self, image: np.ndarray) -> np.ndarray:
         """``image``: ``(H, W, 3)`` RGB, uint8 or float in [0, 1]. Returns ``(H, W)`` float32."""
-        if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"expected an (H, W, 3) RGB image, got shape {image.shape}")
-        if image.dtype != np.uint8:
-            image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+        frame = rgb_uint8(image)
         with self._lock:
-            mask = self._solution.process(np.ascontiguousarray(image)).segmentation_mask
+            mask = self._solution.process(frame).segmentation_mask
         return np.clip(mask, 0, 1).astype(np.float32)
 
     def close(self) -> None:
