@@ -55,6 +55,15 @@ def stylize(key, depth=None, select=None):
         dump(content, key + "_content", whole)
         dump(result, key + "_result", whole)
         call["annotation"] = bytes(document.annotation("portrait-stylization")).decode()
+        if key == "u8":
+            kra = os.path.join(OUT, "saved.kra")
+            document.setBatchmode(True)
+            call["saved"] = document.saveAs(kra)
+            document.setBatchmode(False)
+            reopened = Krita.instance().openDocument(kra)
+            call["reopened_annotation"] = bytes(
+                reopened.annotation("portrait-stylization")).decode()
+            reopened.close()
         yield from undo(document)
         call["after_undo"] = names(document)
 
@@ -138,6 +147,12 @@ def test_the_job_metadata_is_kept_in_the_document(run):
     record = json.loads(call["annotation"])
     metadata = record[call["result"]["id"]]
     assert metadata["options"]["end_scale"] == 64
+
+
+def test_the_metadata_survives_saving_as_kra(run):
+    call = _finished(run, "u8")
+    assert call["saved"]
+    assert json.loads(call["reopened_annotation"]) == json.loads(call["annotation"])
 
 
 def test_one_undo_removes_the_result(run):
