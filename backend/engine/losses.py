@@ -112,7 +112,7 @@ class ContentLoss(LossTerm[Features]):
         return cls(job.options.content_weight, device=models.device)
 
     def prepare(self, inputs: ScaleInputs) -> Features:
-        features = inputs.vgg(inputs.content, layers=self.layers)
+        features = inputs.features(inputs.content, self.layers)
         return {layer: features[layer] for layer in self.layers}
 
     def losses(self, features: Features, targets: Features) -> dict[str, torch.Tensor]:

@@ -38,7 +38,7 @@ from backend.engine.schedule import (
 from backend.engine.style_cache import StyleTargetCache, style_digest
 from backend.engine.terms import Job, LossTerm, Prepared, ScaleInputs
 from backend.engine.tiled_step import TiledStep
-from backend.engine.tiles import MovingGrid, needs_tiles
+from backend.engine.tiles import MovingGrid, Tile, needs_tiles
 from backend.models.bundle import ModelBundle
 from backend.models.vgg import VGGFeatures
 from shared.options import Options
@@ -180,12 +180,18 @@ def _losses(model: VGGFeatures, layers: list[str], prepared: Prepared,
     return losses
 
 
-def _tiled_step(model: VGGFeatures, prepared: Prepared, grid: MovingGrid | None,
-                image: torch.Tensor, cancel: CancelCheck, where: str) -> TiledStep | None:
-    """The tile-by-tile gradient of the iterate ``image`` at this scale, or None when the
-    image fits in a tile (or tiling is off): then the step is the untiled one, unchanged."""
-    if grid is None or not needs_tiles(tuple(image.shape[-2:]), grid.tile_size):
+def _scale_tiles(grid: MovingGrid | None, size_hw: tuple[int, int]) -> list[Tile] | None:
+    """The still grid of a scale of ``size_hw`` (pixels) computed in tiles, or None when the
+    image fits in a tile (or tiling is off): then the scale runs untiled, unchanged."""
+    if grid is None or not needs_tiles(size_hw, grid.tile_size):
         return None
+    return grid.still(size_hw)
+
+
+def _tiled_step(model: VGGFeatures, prepared: Prepared, grid: MovingGrid, image: torch.Tensor,
+                cancel: CancelCheck, where: str) -> TiledStep:
+    """The tile-by-tile gradient of the iterate ``image`` at a tiled scale; cancellation is
+    checked before every tile."""
 
     def between_tiles() -> None:
         if _cancel_requested(cancel):
@@ -231,14 +237,15 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         image = resize(image.detach(), (h, w), "bicubic").clamp(0, 1)
         average = IterateAverage(image, options.avg_decay)
         image.requires_grad_()
-        prepared = _prepare_terms(terms, ScaleInputs(scale, content_image, model))
+        tiles = _scale_tiles(grid, (h, w))
+        prepared = _prepare_terms(terms, ScaleInputs(scale, content_image, model, tiles))
         new_optimizer = torch.optim.Adam([image], lr=options.step_size)
         if optimizer is not None:
             new_optimizer.load_state_dict(rescale_adam_state(optimizer.state_dict(), (h, w)))
         optimizer = new_optimizer
         iterations = scale_iterations(options, scales)[index]
         where = f"scale {index + 1}/{len(scales)}"
-        tiled = _tiled_step(model, prepared, grid, image, cancel, where)
+        tiled = _tiled_step(model, prepared, grid, image, cancel, where) if tiles else None
         for i in range(1, iterations + 1):
             if _cancel_requested(cancel):
                 raise Cancelled(f"cancelled at {where}, iteration {i}")

@@ -12,6 +12,7 @@ the model bundle's preload follows from the list of terms (``backend/engine/obje
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
@@ -20,7 +21,7 @@ import torch
 from backend.engine.background import BackgroundPlan
 from backend.engine.images import SourceImage
 from backend.engine.style_cache import StyleTargetCache
-from backend.engine.tiles import TilePass
+from backend.engine.tiles import Tile, TilePass, stitched_features
 from backend.models.vgg import VGGFeatures
 from shared.options import Options
 
@@ -57,12 +58,22 @@ class ScaleInputs:
 
     ``scale``: the long side of this scale in px; ``content``: the content resized to that
     scale, ``(1, 3, H, W)`` in [0, 1] on the job's device; ``vgg``: the job's VGG-19 (with the
-    pooling of the options).
+    pooling of the options); ``tiles``: the still grid of a tiled scale (None when untiled),
+    over which :meth:`features` computes.
     """
 
     scale: int
     content: torch.Tensor
     vgg: VGGFeatures
+    tiles: list[Tile] | None = None
+
+    def features(self, image: torch.Tensor, layers: Sequence[str]) -> Features:
+        """VGG-19 features of ``image`` ``(1, 3, H, W)`` at ``layers``: of the whole image, or
+        at a tiled scale window by window (:func:`~backend.engine.tiles.stitched_features`), so
+        memory follows the tile."""
+        if self.tiles is None:
+            return self.vgg(image, layers=layers)
+        return stitched_features(self.vgg, image, layers, self.tiles)
 
     @property
     def device(self) -> torch.device:

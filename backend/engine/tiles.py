@@ -14,11 +14,13 @@ as crowsonkb's Caffe ``style_transfer`` moved its tiles.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
 from backend.engine.events import EngineError
+from backend.models.vgg import VGGFeatures, layer_stride
 from shared.options import MIN_TILE_SIZE
 
 ALIGN = 16
@@ -150,6 +152,32 @@ class MovingGrid:
         steps = torch.randint(0, self.core // ALIGN, (2,), generator=self.generator)
         offset = (int(steps[0]) * ALIGN, int(steps[1]) * ALIGN)
         return tile_grid(size_hw, self.tile_size, self.margin, offset)
+
+    def still(self, size_hw: tuple[int, int]) -> list[Tile]:
+        """The grid at offset 0 for an image of ``size_hw`` (pixels): for work done once per
+        scale (targets), which no later iteration repeats."""
+        return tile_grid(size_hw, self.tile_size, self.margin)
+
+
+@torch.no_grad()
+def stitched_features(model: VGGFeatures, image: torch.Tensor, layers: Sequence[str],
+                      tiles: list[Tile]) -> dict[str, torch.Tensor]:
+    """VGG-19 activations of ``image`` ``(1, 3, H, W)`` at ``layers`` (each ``(1, C, H // s,
+    W // s)`` at its stride ``s``), computed window by window without gradients, each tile's
+    core copied into the whole maps; ``"input"`` is ``image``. Where windows carry the
+    receptive field's context (:data:`CONTEXT`) they equal ``model(image, layers)``."""
+    maps: dict[str, torch.Tensor] = {"input": image}
+    height, width = image.shape[-2:]
+    for tile in tiles:
+        features = model(tile.window(image), layers=layers)
+        for layer in layers:
+            stride = layer_stride(layer)
+            if layer not in maps:
+                channels = features[layer].shape[1]
+                maps[layer] = image.new_zeros(1, channels, height // stride, width // stride)
+            maps[layer][(..., *tile.core_in_image(stride))] = (
+                features[layer][(..., *tile.core_in_window(stride))])
+    return maps
 
 
 @dataclass

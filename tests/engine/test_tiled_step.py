@@ -19,7 +19,14 @@ from backend.engine.losses import (
 )
 from backend.engine.terms import ScaleInputs
 from backend.engine.tiled_step import TiledStep
-from backend.engine.tiles import CONTEXT, MovingGrid, TilePass, context_margin, tile_grid
+from backend.engine.tiles import (
+    CONTEXT,
+    MovingGrid,
+    TilePass,
+    context_margin,
+    stitched_features,
+    tile_grid,
+)
 from backend.models.bundle import ModelBundle
 from shared.options import Options
 
@@ -148,3 +155,24 @@ def test_the_hook_runs_before_every_tile_and_can_stop_the_step(models: ModelBund
     with pytest.raises(Cancelled):
         step(image)
     assert len(calls) == n_tiles + 2
+
+
+def test_content_targets_of_a_tiled_scale_are_the_whole_images_with_full_context(
+        models: ModelBundle) -> None:
+    model, term, content = models.vgg(), ContentLoss(1.0), _image(8)
+    whole = term.prepare(ScaleInputs(max(SIZE_HW), content, model))["relu4_2"]
+    still = MovingGrid(FULL_CONTEXT_TILE).still(SIZE_HW)
+    tiled = term.prepare(ScaleInputs(max(SIZE_HW), content, model, still))["relu4_2"]
+    assert len(still) > 1
+    assert torch.allclose(tiled, whole, rtol=0, atol=1e-5 * whole.abs().max())
+
+
+def test_stitched_features_have_the_whole_images_shapes_at_every_style_layer(
+        models: ModelBundle) -> None:
+    model, image = models.vgg(), _image(9, SMALL_HW)
+    layers = list(StyleLoss.vgg_layers)
+    whole = model(image, layers=layers)
+    stitched = stitched_features(model, image, layers, MovingGrid(96).still(SMALL_HW))
+    assert {layer: stitched[layer].shape for layer in layers} == {
+        layer: whole[layer].shape for layer in layers}
+    assert torch.equal(stitched["input"], image)
