@@ -19,7 +19,13 @@ from backend.engine.images import SourceImage
 from backend.engine.schedule import size_to_fit
 from backend.engine.style_cache import GramTargets, StyleTargetCache
 from backend.engine.terms import Features, Job, LossTerm, ScaleInputs
-from backend.engine.tiles import TilePass
+from backend.engine.tiles import (
+    TilePass,
+    context_margin,
+    needs_tiles,
+    stitched_features,
+    tile_grid,
+)
 from backend.models.bundle import ModelNeed
 from backend.models.vgg import VGGFeatures, layer_stride
 from shared.options import Options
@@ -135,9 +141,23 @@ class ContentLoss(LossTerm[Features]):
         return {"content": sum(shares)}
 
 
+def style_tile_size(size: tuple[int, int], options: Options) -> int:
+    """The tile size a style image of ``size`` ``(w, h)`` is computed in: ``tile_size`` when
+    a side exceeds it, else 0 (whole)."""
+    return options.tile_size if needs_tiles(size, options.tile_size) else 0
+
+
 def _style_grams(model: VGGFeatures, style: SourceImage, size: tuple[int, int],
-                 device: torch.device) -> GramTargets:
-    feats = model(style.tensor(size).to(device), layers=STYLE_LAYERS)
+                 device: torch.device, tile_size: int) -> GramTargets:
+    """The Gram matrices of ``style`` at ``size``; in tiles of ``tile_size`` (when not 0)
+    stitched into whole feature maps first, so memory follows the tile."""
+    image = style.tensor(size).to(device)
+    if tile_size:
+        size_hw = (size[1], size[0])
+        tiles = tile_grid(size_hw, tile_size, context_margin(tile_size))
+        feats = stitched_features(model, image, STYLE_LAYERS, tiles)
+    else:
+        feats = model(image, layers=STYLE_LAYERS)
     return {layer: gram(feats[layer]) for layer in STYLE_LAYERS}
 
 
@@ -159,9 +179,10 @@ def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: Se
     targets: GramTargets = {}
     for i, (style, weight) in enumerate(zip(styles, weights, strict=True)):
         size = style_size(style, scale, options)
-        compute = partial(_style_grams, model, style, size, device)
+        tile_size = style_tile_size(size, options)
+        compute = partial(_style_grams, model, style, size, device, tile_size)
         grams = compute() if cache is None else cache.grams(digests[i], size, options.pooling,
-                                                           compute, device)
+                                                           compute, device, tile_size)
         for layer in STYLE_LAYERS:
             target = grams[layer] * weight
             targets[layer] = target if layer not in targets else targets[layer] + target

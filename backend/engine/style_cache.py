@@ -58,11 +58,13 @@ class StyleTargetCache:
         return len(self._entries)
 
     def grams(self, digest: str, size: tuple[int, int], pooling: str,
-              compute: Callable[[], GramTargets], device: torch.device) -> GramTargets:
+              compute: Callable[[], GramTargets], device: torch.device,
+              tile_size: int = 0) -> GramTargets:
         """The Gram targets (layer -> ``(1, C, C)``) of the style named by ``digest``
-        (:func:`style_digest`) resized to ``size = (w, h)`` under ``pooling``: cached ones
-        moved to ``device``, else ``compute()``'s, which are then kept."""
-        key = (digest, tuple(size), pooling)
+        (:func:`style_digest`) resized to ``size = (w, h)`` under ``pooling``, computed in
+        tiles of ``tile_size`` (0: whole): cached ones moved to ``device``, else
+        ``compute()``'s, which are then kept."""
+        key = (digest, tuple(size), pooling, tile_size)
         with self._lock:
             cached = self._entries.get(key)
             if cached is not None:

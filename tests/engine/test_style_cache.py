@@ -58,6 +58,13 @@ def test_other_pixels_sizes_or_pooling_are_computed_anew(digest, size, pooling):
     assert compute.calls == 2 and cache.entries == 2
 
 
+def test_grams_computed_in_tiles_are_kept_apart_from_whole_ones():
+    cache, compute = StyleTargetCache(), Counting()
+    cache.grams("style", (320, 240), "max", compute, CPU)
+    cache.grams("style", (320, 240), "max", compute, CPU, tile_size=256)
+    assert compute.calls == 2 and cache.entries == 2
+
+
 def test_changing_a_returned_target_does_not_change_the_cache():
     cache = StyleTargetCache()
     cache.grams("style", (8, 8), "max", Counting(), CPU)[1].add_(100)

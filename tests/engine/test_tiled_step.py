@@ -10,12 +10,14 @@ import pytest
 import torch
 
 from backend.engine.events import Cancelled
+from backend.engine.images import prepare
 from backend.engine.losses import (
     ContentLoss,
     StyleLoss,
     TVLoss,
     gram,
     scaled_squared_error,
+    style_targets,
 )
 from backend.engine.terms import ScaleInputs
 from backend.engine.tiled_step import TiledStep
@@ -29,10 +31,12 @@ from backend.engine.tiles import (
 )
 from backend.models.bundle import ModelBundle
 from shared.options import Options
+from tests.photos import photo
 
 FULL_CONTEXT_TILE = 4 * CONTEXT  # the smallest tile whose margin is the full CONTEXT
 SIZE_HW = (208, 224)
 SMALL_HW = (128, 144)
+CPU = torch.device("cpu")
 
 
 def _image(seed: int, size_hw: tuple[int, int] = SIZE_HW) -> torch.Tensor:
@@ -176,3 +180,17 @@ def test_stitched_features_have_the_whole_images_shapes_at_every_style_layer(
     assert {layer: stitched[layer].shape for layer in layers} == {
         layer: whole[layer].shape for layer in layers}
     assert torch.equal(stitched["input"], image)
+
+
+def test_style_targets_of_a_style_larger_than_a_tile_come_from_stitched_features(
+        models: ModelBundle) -> None:
+    model, style = models.vgg(), prepare(photo("gravel").resize((144, 128)))
+    whole = style_targets(model, [style], [1.0], 144, Options(), CPU)
+    tiled = style_targets(model, [style], [1.0], 144, Options(tile_size=96), CPU)
+    stitched = stitched_features(model, style.tensor(), StyleLoss.vgg_layers,
+                                 tile_grid(SMALL_HW, 96, context_margin(96)))
+    for layer in StyleLoss.vgg_layers:
+        assert torch.allclose(tiled[layer], gram(stitched[layer]))
+    # relu1_1 sees 3 px, well inside the windows' context; relu5_1 sees more than a window
+    assert torch.allclose(tiled["relu1_1"], whole["relu1_1"])
+    assert not torch.allclose(tiled["relu5_1"], whole["relu5_1"])
