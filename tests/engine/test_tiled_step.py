@@ -1,6 +1,7 @@
 """A step computed tile by tile: the per-position terms count each position once and, where
-the windows carry the receptive field's context, have the untiled gradient; each tile's Gram is
-held to the global style target; a hook runs before every tile.
+the windows carry the receptive field's context, have the untiled gradient; face terms are the
+untiled ones; each tile's Gram is held to the global style target; targets of a tiled scale
+come from stitched window features; a hook runs before every tile.
 
 Real VGG-19 with seeded random weights on small images (one thread, see conftest.py)."""
 
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 from backend.engine.events import Cancelled
+from backend.engine.faces import FaceGuide
 from backend.engine.images import prepare
 from backend.engine.losses import (
     ContentLoss,
@@ -194,3 +196,17 @@ def test_style_targets_of_a_style_larger_than_a_tile_come_from_stitched_features
     # relu1_1 sees 3 px, well inside the windows' context; relu5_1 sees more than a window
     assert torch.allclose(tiled["relu1_1"], whole["relu1_1"])
     assert not torch.allclose(tiled["relu5_1"], whole["relu5_1"])
+
+
+def test_a_face_that_tile_borders_cross_is_held_exactly_as_untiled(models: ModelBundle) -> None:
+    model, content_image = models.vgg(), _image(10)
+    options = Options(face_boxes=((60.0, 40.0, 170.0, 160.0),), mesh_weight=0.0,
+                      face_shape="box")
+    guide = FaceGuide((SIZE_HW[1], SIZE_HW[0]), options, models)
+    inputs = ScaleInputs(max(SIZE_HW), content_image, model)
+    prepared = [*_per_pixel_terms(models), (guide, guide.prepare(inputs))]
+    image = _image(11)
+    untiled, untiled_losses = _untiled_gradient(model, prepared, image)
+    tiled, tiled_losses = _tiled_gradient(model, prepared, image, FULL_CONTEXT_TILE)
+    assert tiled_losses["face"] == pytest.approx(float(untiled_losses["face"]), rel=1e-6)
+    assert torch.allclose(tiled, untiled, rtol=0, atol=1e-4 * untiled.abs().max())
