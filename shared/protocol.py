@@ -48,9 +48,13 @@ ERROR_CODES: dict[str, str] = {
     "unknown_field": "the header has a field the operation does not define",
     "bad_field": "a field has the wrong type or an unacceptable value (also NaN or infinite)",
     "bad_options": "the options object names an unknown option or a value out of range",
-    "bad_image": "an image descriptor is invalid, its frame has the wrong byte length, or float "
-                 "pixels are NaN or infinite",
+    "bad_image": "an image descriptor is invalid, its frame has the wrong byte length, float "
+                 "pixels are NaN or infinite, or an image is too small for VGG-19 at the first "
+                 "scale",
     "image_too_large": "an image has more pixels than max_pixels",
+    "job_too_large": "the job's estimated peak memory does not fit the device's free memory "
+                     "(the message names an end_scale that fits); refused at submit, or when "
+                     "it is about to start",
     "queue_full": "max_queue jobs are already waiting, or max_queue_per_client of this client's",
     "unknown_job": "no job with this id is known (never submitted, or forgotten long ago)",
     "job_finished": "cancel of a job that has already finished",
@@ -95,6 +99,7 @@ class Limits:
     max_message_bytes: int = 1 << 30
     max_queue: int = 64
     max_queue_per_client: int = 16
+    max_face_boxes: int = 32
     max_styles: int = MAX_STYLES
     max_header_bytes: int = MAX_HEADER_BYTES
 

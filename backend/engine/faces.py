@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 FACENET_SIZE = 160
 FACEMESH_SIZE = 192
+MAX_FACES = 8  # faces used at once, the largest: each costs ~36 MB of activations per step
+FACE_CHUNK = 4  # faces through a model at once where they need not be together
 
 
 @dataclass
@@ -71,6 +73,19 @@ def _rounded(values: Any) -> list[float]:
 
 def _as_boxes(crops: list[tuple[float, float, float, float]]) -> torch.Tensor:
     return torch.tensor(crops, dtype=torch.float32).reshape(-1, 4)
+
+
+def _largest(faces: ScaleFaces) -> ScaleFaces:
+    """``faces`` with only the :data:`MAX_FACES` largest crops kept (the rest skipped, with
+    the reason), so memory stays bounded whatever a photo or a caller holds."""
+    if len(faces.crops) <= MAX_FACES:
+        return faces
+    areas = (faces.crops[:, 2] - faces.crops[:, 0]) * (faces.crops[:, 3] - faces.crops[:, 1])
+    keep = sorted(torch.argsort(areas, descending=True, stable=True)[:MAX_FACES].tolist())
+    dropped = [{**face, "reason": f"beyond the {MAX_FACES} largest faces"}
+               for i, face in enumerate(faces.found) if i not in keep]
+    return ScaleFaces(faces.size, faces.crops[keep], [faces.found[i] for i in keep],
+                      faces.skipped + dropped)
 
 
 class FaceLocator:
@@ -115,7 +130,7 @@ class FaceLocator:
                 continue
             crops.append(crop)
             found.append({"box": _rounded(box), "crop": _rounded(crop)})
-        return ScaleFaces(size, _as_boxes(crops), found, skipped)
+        return _largest(ScaleFaces(size, _as_boxes(crops), found, skipped))
 
     def _detected_boxes(self, content: torch.Tensor) -> ScaleFaces:
         h, w = content.shape[2:]
@@ -136,7 +151,7 @@ class FaceLocator:
                                   (w, h))
                 crops.append(crop)
                 found.append({**described, "crop": _rounded(crop)})
-        return ScaleFaces((w, h), _as_boxes(crops), found, skipped)
+        return _largest(ScaleFaces((w, h), _as_boxes(crops), found, skipped))
 
     def metadata(self) -> list[dict[str, Any]]:
         """What was found at each scale so far, smallest first."""

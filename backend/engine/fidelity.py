@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from backend.engine.faces import FACEMESH_SIZE, FaceGuide, FaceLocator, crop_faces
+from backend.engine.faces import FACE_CHUNK, FACEMESH_SIZE, FaceGuide, FaceLocator, crop_faces
 from backend.engine.texture import box_mask, texture_bound, texture_ratio
 from backend.models.face_keypoints import FaceKeypointJudge
 from backend.models.facemesh import FaceMesh
@@ -34,13 +34,19 @@ RIGHT_EYE, LEFT_EYE = 0, 1
 def landmarks_in_image(facemesh: FaceMesh, image: torch.Tensor,
                        crops: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """FaceMesh landmarks of each crop of ``image`` ``(1, 3, H, W)`` in [0, 1], mapped to the
-    image's pixels: ``(K, 468, 2)`` x, y, and face presence probabilities ``(K,)``."""
+    image's pixels: ``(K, 468, 2)`` x, y, and face presence probabilities ``(K,)``. Crops go
+    through FaceMesh :data:`FACE_CHUNK` at a time, so memory does not grow with K."""
+    landmarks, presence = [], []
     with torch.no_grad():
-        output = facemesh(crop_faces(image, crops, FACEMESH_SIZE))
-    crops = crops.to(output.landmarks)
+        for chunk in crops.split(FACE_CHUNK):
+            output = facemesh(crop_faces(image, chunk, FACEMESH_SIZE))
+            landmarks.append(output.landmarks[..., :2])
+            presence.append(torch.sigmoid(output.presence_logits))
+    points = torch.cat(landmarks)
+    crops = crops.to(points)
     origin = crops[:, None, :2]
     scale = (crops[:, None, 2:] - crops[:, None, :2]) / FACEMESH_SIZE
-    return output.landmarks[..., :2] * scale + origin, torch.sigmoid(output.presence_logits)
+    return points * scale + origin, torch.cat(presence)
 
 
 def _pixels(image: torch.Tensor, crop: list[float]) -> np.ndarray:

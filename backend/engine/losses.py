@@ -161,12 +161,12 @@ def _style_grams(model: VGGFeatures, style: SourceImage, size: tuple[int, int],
     return {layer: gram(feats[layer]) for layer in STYLE_LAYERS}
 
 
-def style_size(style: SourceImage, scale: int, options: Options) -> tuple[int, int]:
-    """``(w, h)`` of ``style`` at the scale whose long side is ``scale`` px: long side
-    ``round(scale × style_scale_fac)``, or ``style_size`` when set; never enlarged."""
+def style_size(size: tuple[int, int], scale: int, options: Options) -> tuple[int, int]:
+    """``(w, h)`` of a style image of ``size`` at the scale whose long side is ``scale`` px:
+    long side ``round(scale × style_scale_fac)``, or ``style_size`` when set; never enlarged."""
     if options.style_size is None:
-        return size_to_fit(style.size, round(scale * options.style_scale_fac))
-    return size_to_fit(style.size, options.style_size)
+        return size_to_fit(size, round(scale * options.style_scale_fac))
+    return size_to_fit(size, options.style_size)
 
 
 def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: Sequence[float],
@@ -178,7 +178,7 @@ def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: Se
     before are reused."""
     targets: GramTargets = {}
     for i, (style, weight) in enumerate(zip(styles, weights, strict=True)):
-        size = style_size(style, scale, options)
+        size = style_size(style.size, scale, options)
         tile_size = style_tile_size(size, options)
         compute = partial(_style_grams, model, style, size, device, tile_size)
         grams = compute() if cache is None else cache.grams(digests[i], size, options.pooling,

@@ -24,8 +24,8 @@ from backend.engine.events import (
 )
 from backend.engine.faces import FaceGuide
 from backend.engine.fidelity import faces_metadata
-from backend.engine.images import ImageInputError, SourceImage, prepare
-from backend.engine.losses import normalised, style_size
+from backend.engine.images import SourceImage, prepare
+from backend.engine.losses import normalised
 from backend.engine.objective import loss_terms, vgg_layers
 from backend.engine.schedule import (
     IterateAverage,
@@ -35,6 +35,7 @@ from backend.engine.schedule import (
     scale_iterations,
     size_to_fit,
 )
+from backend.engine.sizes import check_sizes
 from backend.engine.style_cache import StyleTargetCache, style_digest
 from backend.engine.terms import Job, LossTerm, Prepared, ScaleInputs
 from backend.engine.tiled_step import TiledStep
@@ -86,25 +87,6 @@ def _initial_image(init: str, content: SourceImage, styles: Sequence[SourceImage
     return noise + means[None, :, None, None]
 
 
-def _check_sizes(content: SourceImage, styles: list[SourceImage], scales: list[int],
-                 options: Options) -> None:
-    """Every image VGG-19 will see must be at least its minimum size."""
-    least = VGGFeatures.min_size(vgg_layers(options))
-    w, h = size_to_fit(content.size, scales[0], scale_up=True)
-    if min(w, h) < least:
-        raise ImageInputError(
-            f"the content is {content.size[0]}x{content.size[1]}: at the first scale "
-            f"({scales[0]} px) its short side would be {min(w, h)} px, below the {least} px "
-            "VGG-19 needs; raise min_scale or crop the image")
-    for number, style in enumerate(styles, 1):
-        w, h = style_size(style, scales[0], options)
-        if min(w, h) < least:
-            raise ImageInputError(
-                f"style image {number} is {style.size[0]}x{style.size[1]}: at the first scale "
-                f"it would be {w}x{h}, but VGG-19 needs at least {least} px on each side; use "
-                "a larger style image or raise style_scale_fac / style_size")
-
-
 def _preview(average: torch.Tensor) -> Image.Image:
     image = average[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
     preview = Image.fromarray(image, "RGB")
@@ -145,7 +127,7 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     style_srcs = [prepare(style) for style in styles]
     weights = _style_weights(style_srcs, style_weights)
     scales = job_scales(options, content_src.size)
-    _check_sizes(content_src, style_srcs, scales, options)
+    check_sizes(content_src.size, [style.size for style in style_srcs], options)
     digests = [style_digest(style) for style in style_srcs] if style_cache else None
     job = Job(content_src, style_srcs, weights, options, scales, background, style_cache,
               digests)

@@ -54,6 +54,7 @@ class Job:
     submitted_at: float = field(default_factory=time.monotonic)
     announced_position: int = -1
     turn: int = 0  # the fair order's round (see JobQueue)
+    peak_bytes: int = 0  # estimated peak memory (backend.engine.memory)
 
     @property
     def client(self) -> bytes:

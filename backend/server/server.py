@@ -20,6 +20,7 @@ import zmq
 from backend.engine.style_cache import DEFAULT_MAX_BYTES as DEFAULT_STYLE_CACHE_BYTES
 from backend.engine.style_cache import StyleTargetCache
 from backend.models.bundle import ModelBundle
+from backend.server.admission import admit
 from backend.server.images import PixelError, to_array
 from backend.server.jobs import CANCEL_REASONS, FinishedJob, FinishedJobs, Job, JobQueue, Owner
 from backend.server.security import KeyFiles, curve_key_of, peer_is_trusted, secure_socket
@@ -292,13 +293,18 @@ class Server:
             except PixelError as err:
                 role = "content" if index == 0 else f"style {index}"
                 raise ProtocolError("bad_image", f"{role}: {err}", rid) from err
+        content_size = (arrays[0].shape[1], arrays[0].shape[0])
+        peak_bytes = admit(request.options, content_size,
+                           [(style.shape[1], style.shape[0]) for style in arrays[1:]],
+                           self.limits, self._worker.models.device, self._held_bytes(), rid)
         self._accepted += 1
         fields = request.fields
         job = Job(id=uuid.uuid4().hex, owner=owner, sequence=self._accepted,
                   content=arrays[0], styles=arrays[1:],
                   style_weights=fields.get("style_weights"), options=request.options,
                   preview_interval=fields.get("preview_interval", 0),
-                  result_dtype=fields.get("result_dtype") or request.images[0][0]["dtype"])
+                  result_dtype=fields.get("result_dtype") or request.images[0][0]["dtype"],
+                  peak_bytes=peak_bytes)
         self._active[job.id] = job
         self._queue.put(job)
         job.announced_position = self._positions()[job.id]
@@ -316,6 +322,12 @@ class Server:
         waiting = self._queue.waiting()
         taken = len(self._active) - len(waiting)
         return {job.id: taken + index for index, job in enumerate(waiting)}
+
+    def _held_bytes(self) -> int:
+        """The estimated peak of the jobs the worker has taken: memory that is given back
+        before a newly queued job starts."""
+        waiting = {job.id for job in self._queue.waiting()}
+        return sum(job.peak_bytes for job in self._active.values() if job.id not in waiting)
 
     def _owned(self, owner: Owner, job_id: str, rid: str | int | None) -> tuple[
             Job | None, FinishedJob | None]:

@@ -17,8 +17,10 @@ import zmq
 
 from backend.engine import Cancelled, EngineError, OutOfMemory, ProgressEvent, model_needs, stylize
 from backend.engine.events import is_out_of_memory
+from backend.engine.memory import return_cpu_memory
 from backend.engine.style_cache import StyleTargetCache
 from backend.models.bundle import ModelBundle
+from backend.server.admission import JobTooLarge, check_fits_now
 from backend.server.images import preview_image, result_image
 from backend.server.jobs import CANCEL_REASONS, Job, JobQueue
 from backend.weights import WeightsError
@@ -27,6 +29,7 @@ from shared.options import Options
 from shared.protocol import jsonable
 
 WORKER_EVENTS = "inproc://portrait-stylization-worker-events"
+PREVIEW_INTERVAL_S = 0.5
 log = logging.getLogger(__name__)
 
 
@@ -34,6 +37,8 @@ def describe_failure(err: BaseException) -> tuple[str, str]:
     """The protocol error code and user-facing sentence for a job that raised ``err``."""
     if isinstance(err, OutOfMemory):
         return "out_of_memory", str(err)
+    if isinstance(err, JobTooLarge):
+        return "job_too_large", str(err)
     if isinstance(err, WeightsError):
         return "missing_weights", str(err)
     if isinstance(err, EngineError):
@@ -73,6 +78,9 @@ class Worker(threading.Thread):
             self.ready.set()
             while (job := self._queue.take()) is not None:
                 self._run(job, outbox)
+                del job  # its images go before the memory is handed back
+                if self.models.device.type == "cpu":
+                    return_cpu_memory()  # else a large job's heap stays with the process
         finally:
             outbox.close()
 
@@ -95,13 +103,18 @@ class Worker(threading.Thread):
 
     def _progress_sender(self, outbox: zmq.Socket,
                          job: Job) -> Callable[[ProgressEvent], None]:
-        last_sent = 0.0
+        last_sent = last_preview = 0.0
 
         def on_progress(event: ProgressEvent) -> None:
-            nonlocal last_sent
+            nonlocal last_sent, last_preview
             if event.scale_index == 0 and event.iteration == 1:  # the job's models are in
                 self.models_loaded = self.models.loaded()
-            if event.preview is not None:
+            # Previews are bounded in time too: at most one per PREVIEW_INTERVAL_S, and the
+            # scale's last.
+            if event.preview is not None and (
+                    event.iteration == event.iterations
+                    or time.monotonic() - last_preview >= PREVIEW_INTERVAL_S):
+                last_preview = time.monotonic()
                 self._emit(outbox, messages.Preview(
                     job_id=job.id, scale_index=event.scale_index, iteration=event.iteration,
                     image=preview_image(event.preview)))
@@ -122,6 +135,9 @@ class Worker(threading.Thread):
         try:
             if job.cancel.is_set():
                 raise Cancelled("cancelled before it started")
+            check_fits_now(job.options, (job.content.shape[1], job.content.shape[0]),
+                           [(style.shape[1], style.shape[0]) for style in job.styles],
+                           self.models.device)
             result = stylize(job.content, job.styles, job.style_weights, job.options,
                              on_progress=self._progress_sender(outbox, job), cancel=job.cancel,
                              models=self.models, preview_interval=job.preview_interval,

@@ -1,0 +1,38 @@
+"""The check that every image of a job can work, from sizes alone.
+
+Pure arithmetic on ``(w, h)`` sizes, so the server can refuse an impossible job when it is
+submitted, with the same one-line error the engine would raise later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from backend.engine.images import ImageInputError
+from backend.engine.losses import style_size
+from backend.engine.objective import vgg_layers
+from backend.engine.schedule import job_scales, size_to_fit
+from backend.models.vgg import VGGFeatures
+from shared.options import Options
+
+
+def check_sizes(content_size: tuple[int, int], style_sizes: Sequence[tuple[int, int]],
+                options: Options) -> None:
+    """Raise :class:`ImageInputError` (one line: the image, the size it would have, the fix)
+    when an image VGG-19 will see is below its minimum side at the first scale. Sizes are
+    ``(w, h)`` in pixels."""
+    least = VGGFeatures.min_size(vgg_layers(options))
+    first = job_scales(options, content_size)[0]
+    w, h = size_to_fit(content_size, first, scale_up=True)
+    if min(w, h) < least:
+        raise ImageInputError(
+            f"the content is {content_size[0]}x{content_size[1]}: at the first scale "
+            f"({first} px) its short side would be {min(w, h)} px, below the {least} px "
+            "VGG-19 needs; raise min_scale or crop the image")
+    for number, style in enumerate(style_sizes, 1):
+        w, h = style_size(style, first, options)
+        if min(w, h) < least:
+            raise ImageInputError(
+                f"style image {number} is {style[0]}x{style[1]}: at the first scale "
+                f"it would be {w}x{h}, but VGG-19 needs at least {least} px on each side; use "
+                "a larger style image or raise style_scale_fac / style_size")
