@@ -97,13 +97,24 @@ def _meminfo_available() -> int | None:
 
 
 def _cgroup_headroom() -> int | None:
-    """What the process's memory cgroup (v2, else v1) still allows, if it sets a limit."""
-    for limit_file, usage_file in (("memory.max", "memory.current"),
-                                   ("memory/memory.limit_in_bytes",
-                                    "memory/memory.usage_in_bytes")):
+    """What this process's memory cgroup (v2, or v1's memory controller) still allows, if it
+    sets a limit."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            folder, files = Path("/sys/fs/cgroup"), ("memory.max", "memory.current")
+        elif "memory" in controllers.split(","):
+            folder = Path("/sys/fs/cgroup/memory")
+            files = ("memory.limit_in_bytes", "memory.usage_in_bytes")
+        else:
+            continue
         try:
-            limit = Path("/sys/fs/cgroup", limit_file).read_text().strip()
-            usage = int(Path("/sys/fs/cgroup", usage_file).read_text())
+            limit = (folder / path.lstrip("/") / files[0]).read_text().strip()
+            usage = int((folder / path.lstrip("/") / files[1]).read_text())
         except (OSError, ValueError):
             continue
         if limit.isdigit() and int(limit) < 2**60:
