@@ -5,7 +5,6 @@ The loop knows no particular loss: it sums what the job's loss terms report
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -14,6 +13,7 @@ import torch
 from PIL import Image
 
 from backend.engine.background import plan_background
+from backend.engine.cancel import CancelCheck, cancel_points, cancel_requested
 from backend.engine.events import (
     Cancelled,
     EngineError,
@@ -46,16 +46,6 @@ from shared.options import Options
 
 PREVIEW_MAX_SIDE = 512
 ImageLike = Image.Image | np.ndarray
-CancelCheck = threading.Event | Callable[[], bool] | None
-
-
-def _cancel_requested(cancel: CancelCheck) -> bool:
-    if cancel is None:
-        return False
-    if isinstance(cancel, threading.Event):
-        return cancel.is_set()
-    return bool(cancel())
-
 
 def _style_weights(styles: Sequence[SourceImage],
                    style_weights: Sequence[float] | None) -> list[float]:
@@ -111,7 +101,8 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     Images are PIL images or ``(H, W[, C])`` arrays (uint8, uint16, float in [0, 1]); the
     content's alpha is carried to the output. ``on_progress`` receives a
     :class:`ProgressEvent` after every iteration (with a preview every ``preview_interval``
-    iterations when > 0). ``cancel`` is checked every iteration (and before every tile of a
+    iterations when > 0). ``cancel`` is checked every iteration, before every layer of
+    VGG-19 in the forward and the backward pass (and before every tile of a
     tiled step, docs/engine.md, Tiles); when set, :class:`Cancelled` is raised. ``models``
     keeps models loaded across calls (a new bundle is made if None); ``style_cache`` (one per
     bundle) reuses the Gram targets of styles seen before.
@@ -132,7 +123,8 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     job = Job(content_src, style_srcs, weights, options, scales, background, style_cache,
               digests)
     try:
-        return _run(job, models, on_progress, cancel, preview_interval, started)
+        with cancel_points(models.vgg(options.pooling), cancel):  # inside an iteration too
+            return _run(job, models, on_progress, cancel, preview_interval, started)
     except (MemoryError, RuntimeError) as err:
         if not is_out_of_memory(err):
             raise
@@ -176,7 +168,7 @@ def _tiled_step(model: VGGFeatures, prepared: Prepared, grid: MovingGrid, image:
     checked before every tile."""
 
     def between_tiles() -> None:
-        if _cancel_requested(cancel):
+        if cancel_requested(cancel):
             raise Cancelled(f"cancelled at {where}, between tiles")
 
     return TiledStep(model, prepared, grid, image, between_tiles)
@@ -229,7 +221,7 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         where = f"scale {index + 1}/{len(scales)}"
         tiled = _tiled_step(model, prepared, grid, image, cancel, where) if tiles else None
         for i in range(1, iterations + 1):
-            if _cancel_requested(cancel):
+            if cancel_requested(cancel):
                 raise Cancelled(f"cancelled at {where}, iteration {i}")
             optimizer.zero_grad()
             loss, losses = _gradient(model, layers, prepared, image, tiled)
