@@ -98,6 +98,7 @@ def _events_until_cancelled(job) -> list[dict]:
 
 def test_a_waiting_job_is_cancelled_before_it_starts(client, content, style):
     running = client.submit(content, [style], options=ENDLESS)
+    next(event for event in running.events() if event.kind == "started")
     waiting = client.submit(content, [style], options=TINY)
     assert client.health()["queue_length"] == 1
     assert client.cancel(waiting.id).state == "queued"
