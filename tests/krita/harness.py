@@ -1,8 +1,9 @@
 """A real Krita 5 with the plug-in installed, run headless, driven by scenario code.
 
 Debian's ``krita`` package (installed here when missing, as root, under a file lock) gives
-Krita 5 and its Python. ``kritarunner`` cannot open a window (``Krita.openWindow`` crashes it),
-and without a window there is no view, no selected layers, no actions and no undo: what the
+Krita 5 and its Python. ``kritarunner`` runs the window-less checks (the colour path,
+:mod:`tests.krita.colour_roundtrip`), but it cannot open a window (``Krita.openWindow`` crashes
+it), and without a window there is no view, no selected layers, no actions and no undo: what the
 plug-in's docker and two-layer action need. So the tests start the real ``krita`` under a
 virtual X display (``xvfb-run``; Krita insists on the xcb platform) with a scratch profile
 (``HOME``/``XDG_*``), the plug-in installed there by ``python -m krita_plugin.install`` as a
