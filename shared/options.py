@@ -116,6 +116,14 @@ class Options:
     face_feather: float = _option(Real(0.0, 0.5), 0.15, "width of the fade of the face terms "
                                   "beyond the face region's edge, as a fraction of the crop "
                                   "side", group="faces")
+    face_blur: float = _option(Real(0.0, 8.0), 2.0, "Gaussian blur (sigma, pixels of the face "
+                               "networks' inputs) of the face crops of content and result, so "
+                               "fine texture cannot satisfy the face terms", group="faces")
+    face_jitter: float = _option(Real(0.0, 0.25), 0.0, "random shift and scale of the face "
+                                 "crops at each iteration, as a fraction of their side "
+                                 "(seeded by random_seed)", group="faces")
+    face_reliability: bool = _option(Flag(), False, "weight each face's mesh loss by FaceMesh's "
+                                     "presence times the face's frontality", group="faces")
     face_shape: str = _option(Choice(FACE_SHAPE_CHOICES), "oval", "region the face terms pull: "
                               "oval (the face, from FaceMesh's face oval; the box where FaceMesh "
                               "is unsure) or box (the whole crop)", group="faces")

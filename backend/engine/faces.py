@@ -10,7 +10,7 @@ covers every face.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 from torchvision.ops import roi_align
 
+from backend.engine.face_robust import jittered_boxes, low_pass, reliability
 from backend.engine.face_shape import region_masks
 from backend.engine.losses import scaled_squared_error
 from backend.engine.terms import Features, Job, LossTerm, ScaleInputs
@@ -167,6 +168,20 @@ def crop_faces(image: torch.Tensor, crops: torch.Tensor, size: int) -> torch.Ten
                      aligned=True)
 
 
+@dataclass
+class Robustness:
+    """How the face terms resist adversarial texture (:mod:`backend.engine.face_robust`).
+    ``blur``: Gaussian σ in pixels of the networks' inputs (0: none); ``jitter``: the crops'
+    random shift and scale per call, a fraction of their side (0: none), drawn from
+    ``generator``; ``weigh_faces``: weight each face's mesh loss by its landmarks'
+    reliability."""
+
+    blur: float = 0.0
+    jitter: float = 0.0
+    generator: torch.Generator | None = None
+    weigh_faces: bool = False
+
+
 class FaceTerms(nn.Module):
     """The weighted face losses of one scale against the content's faces.
 
@@ -179,15 +194,21 @@ class FaceTerms(nn.Module):
     network input size ``s`` (160, 192) the ``(K or 1, 1, s, s)`` weights in [0, 1] of every
     crop (:func:`~backend.engine.face_shape.region_masks`): the features are the real crop's,
     but the terms pull only where the mask does (the face, feathered), so the result shows no
-    rectangle where a box ends.
+    rectangle where a box ends. ``robust`` (crop mode): blurred, jittered crops and faces
+    weighted by reliability (:class:`Robustness`); the default is none of these.
     """
 
     def __init__(self, content: torch.Tensor, crops: torch.Tensor | None,
                  facenet: FaceNetFeatures | None, facemesh: FaceMesh | None,
                  face_weight: float, mesh_weight: float,
-                 masks: dict[int, torch.Tensor] | None = None) -> None:
+                 masks: dict[int, torch.Tensor] | None = None,
+                 robust: Robustness | None = None) -> None:
         super().__init__()
+        self.content = content
         self.crops = None if crops is None else crops.to(content.device)
+        self.robust = robust or Robustness()
+        if self.crops is None or self.robust.generator is None:
+            self.robust = replace(self.robust, jitter=0.0)
         self.facenet = facenet if face_weight > 0 else None
         self.facemesh = facemesh if mesh_weight > 0 else None
         if self.facenet is None and self.facemesh is None:
@@ -197,43 +218,70 @@ class FaceTerms(nn.Module):
         if crops is not None and masks is None:
             raise ValueError("face crops need their masks")
         self.masks = masks or {}
+        self.face_weights = None
         with torch.no_grad():
             self.face_targets = self._facenet_features(content) if self.facenet else {}
             self.mesh_target = self._landmarks(content) if self.facemesh else None
+        if self.facemesh is not None and self.robust.weigh_faces:
+            self.face_weights = self._mesh_reliability(content)[:, None, None]
 
     @property
     def n_faces(self) -> int:
         return 1 if self.crops is None else len(self.crops)
 
-    def _faces(self, image: torch.Tensor, size: int) -> torch.Tensor:
-        faces = crop_faces(image, self.crops, size)
-        if not faces.requires_grad:
-            return faces
-        mask = self.masks[size]
-        return mask * faces + (1 - mask) * faces.detach()
+    def _mesh_reliability(self, content: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            output = self.facemesh(self._faces(content, FACEMESH_SIZE))
+        return reliability(output.landmarks, torch.sigmoid(output.presence_logits).flatten())
 
-    def _facenet_features(self, image: torch.Tensor) -> dict[int, torch.Tensor]:
-        faces = image if self.crops is None else self._faces(image, FACENET_SIZE)
+    def _faces(self, image: torch.Tensor, size: int,
+               boxes: torch.Tensor | None = None) -> torch.Tensor:
+        faces = crop_faces(image, self.crops if boxes is None else boxes, size)
+        if faces.requires_grad:
+            mask = self.masks[size]
+            faces = mask * faces + (1 - mask) * faces.detach()
+        return low_pass(faces, self.robust.blur)
+
+    def _facenet_features(self, image: torch.Tensor,
+                          boxes: torch.Tensor | None = None) -> dict[int, torch.Tensor]:
+        faces = image if self.crops is None else self._faces(image, FACENET_SIZE, boxes)
         return self.facenet(faces)
 
-    def _landmarks(self, image: torch.Tensor) -> torch.Tensor:
+    def _landmarks(self, image: torch.Tensor, boxes: torch.Tensor | None = None) -> torch.Tensor:
         if self.crops is None:
             faces = F.interpolate(image, size=(FACEMESH_SIZE, FACEMESH_SIZE), mode="bilinear",
                                   align_corners=False, antialias=True)
         else:
-            faces = self._faces(image, FACEMESH_SIZE)
+            faces = self._faces(image, FACEMESH_SIZE, boxes)
         return self.facemesh(faces).landmarks
+
+    def _boxes_and_targets(self) -> tuple[torch.Tensor | None, dict[int, torch.Tensor],
+                                          torch.Tensor | None]:
+        """This call's crops and the content's features on them: the fixed ones, or (with
+        jitter) freshly drawn boxes and the content's features recomputed on those."""
+        if self.robust.jitter <= 0:
+            return None, self.face_targets, self.mesh_target
+        h, w = self.content.shape[2:]
+        boxes = jittered_boxes(self.crops, self.robust.jitter, self.robust.generator, (w, h))
+        with torch.no_grad():
+            face_targets = self._facenet_features(self.content, boxes) if self.facenet else {}
+            mesh_target = self._landmarks(self.content, boxes) if self.facemesh else None
+        return boxes, face_targets, mesh_target
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         terms = {}
+        boxes, face_targets, mesh_target = self._boxes_and_targets()
         if self.facenet is not None:
-            features = self._facenet_features(image)
-            per_layer = self.face_weight / len(self.face_targets)
+            features = self._facenet_features(image, boxes)
+            per_layer = self.face_weight / len(face_targets)
             terms["face"] = sum(scaled_squared_error(features[layer], target)
-                                for layer, target in self.face_targets.items()) * per_layer
+                                for layer, target in face_targets.items()) * per_layer
         if self.facemesh is not None:
-            terms["mesh"] = scaled_squared_error(self._landmarks(image),
-                                                 self.mesh_target) * self.mesh_weight
+            landmarks = self._landmarks(image, boxes)
+            if self.face_weights is not None:
+                landmarks, mesh_target = (landmarks * self.face_weights,
+                                          mesh_target * self.face_weights)
+            terms["mesh"] = scaled_squared_error(landmarks, mesh_target) * self.mesh_weight
         return terms
 
 
@@ -256,6 +304,11 @@ class FaceGuide(LossTerm[FaceTerms]):
         self.facenet = models.facenet(options.face_layers) if options.face_weight > 0 else None
         self.facemesh = models.facemesh() if options.mesh_weight > 0 else None
         self.shape_mesh = models.facemesh() if self._oval(options) else None
+        # The jitter's own stream, seeded per job, so the face terms draw the same boxes
+        # whatever else the job samples.
+        self.robust = Robustness(options.face_blur, options.face_jitter,
+                                 torch.Generator().manual_seed(options.random_seed),
+                                 options.face_reliability)
 
     @staticmethod
     def _oval(options: Options) -> bool:
@@ -300,7 +353,7 @@ class FaceGuide(LossTerm[FaceTerms]):
         for found, region in zip(faces.found, regions, strict=True):
             found["region"] = region
         return FaceTerms(content, faces.crops, self.facenet, self.facemesh, options.face_weight,
-                         options.mesh_weight, masks)
+                         options.mesh_weight, masks, self.robust)
 
     def metadata(self) -> dict[str, Any]:
         """JSON-ready: the mode, where boxes came from, the faces per scale, and notes."""
