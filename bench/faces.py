@@ -154,6 +154,17 @@ def cost_ms(content: Image.Image, style: Image.Image, options: Options,
     return {"style_terms_ms": style_ms, "face_terms_ms": face_ms}
 
 
+def judge_columns(fidelity: list[dict]) -> dict:
+    """The fidelity report's independent columns: the largest texture ratio of any face, how
+    many faces exceed their bound, the keypoint judge's mean NME over the faces it still finds,
+    and how many it lost."""
+    found = [f["keypoint_nme"] for f in fidelity if f["keypoint_nme"] is not None]
+    return {"texture_max": max((f["texture_ratio"] for f in fidelity), default=float("nan")),
+            "texture_exceeding": sum(f["texture_exceeds"] for f in fidelity),
+            "judge_nme": statistics.fmean(found) if found else float("nan"),
+            "judge_lost": len(fidelity) - len(found)}
+
+
 def bench_one(name: str, setting: str, schedule: dict, style: Image.Image,
               models: ModelBundle) -> dict:
     face_weight, mesh_weight = SETTINGS[setting]
@@ -170,6 +181,7 @@ def bench_one(name: str, setting: str, schedule: dict, style: Image.Image,
            "faces": len(fidelity),
            "mesh_nme": statistics.fmean(f["nme"] for f in fidelity)
            if fidelity else float("nan"),
+           **judge_columns(fidelity),
            "ms_per_iteration": 1000 * last_scale_s / last_iterations,
            **final_losses(result, content, style, options, models),
            **judged(result, content, options, models)}
@@ -182,8 +194,9 @@ def bench_one(name: str, setting: str, schedule: dict, style: Image.Image,
 
 def table(rows: list[dict]) -> list[str]:
     lines = ["| photo | setting (face, mesh) | faces | style loss | content loss | FaceMesh "
-             "NME | dlib 68-pt NME | dlib identity dist. | face terms ms / it |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "NME | keypoint judge NME (lost) | max texture ratio (faces above bound) | "
+             "dlib 68-pt NME | dlib identity dist. | face terms ms / it |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cost = "–"
         if "face_terms_ms" in r:
@@ -192,7 +205,9 @@ def table(rows: list[dict]) -> list[str]:
         lines.append(
             f"| {r['photo']} | {r['setting']} ({r['face_weight']:g}, {r['mesh_weight']:g}) | "
             f"{r['faces']} | {r['style']:.4f} | {r['content']:.4f} | "
-            f"{r['mesh_nme']:.4f} | {r['dlib_nme']:.4f} | {r['dlib_identity']:.3f} | "
+            f"{r['mesh_nme']:.4f} | {r['judge_nme']:.4f} ({r['judge_lost']}) | "
+            f"{r['texture_max']:.2f} ({r['texture_exceeding']}) | "
+            f"{r['dlib_nme']:.4f} | {r['dlib_identity']:.3f} | "
             f"{cost} |")
     return lines
 
@@ -225,7 +240,8 @@ def main() -> None:
                   f"{schedule['initial_iterations']}+{schedule['iterations']}")
     settings = (f"Style Starry Night; scales {schedule['min_scale']}-{schedule['end_scale']} px, "
                 f"{iterations} iterations, step "
-                f"{STEP_SIZE}, face crops with feather 0.15. Real weights: {', '.join(real)}; "
+                f"{STEP_SIZE}, face crops on the face oval (feather 0.15), face_blur "
+                f"{Options().face_blur:g}. Real weights: {', '.join(real)}; "
                 f"SEEDED RANDOM weights: {', '.join(random)}. Losses are the engine's weighted "
                 "terms on the output; NMEs are in inter-ocular distances (lower is "
                 "closer to the content), identity distance is dlib's (same person below 0.6); "
