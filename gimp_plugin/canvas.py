@@ -116,30 +116,42 @@ def resample(image_data: ImageData, width: int, height: int, channels: int,
         scratch.delete()
 
 
+def layer_names(image: Gimp.Image) -> set[str]:
+    """The names of all layers of ``image``, inside groups too (GIMP keeps them unique)."""
+    names, pending = set(), list(image.get_layers())
+    while pending:
+        layer = pending.pop()
+        names.add(layer.get_name())
+        if layer.is_group():
+            pending.extend(layer.get_children())
+    return names
+
+
 class ResultLayer:
-    """The new layer: named after the style, directly above the content, with its offsets,
-    size and alpha, the content's pixels outside ``region``; masked by the selection if any.
+    """The new layer: directly above the content, with its offsets, size and alpha, the
+    content's pixels outside ``region``; masked by the selection if any; named after what it is
+    (:func:`layers.result_name`).
 
-    It appears with the first pixels (a preview frame, or the result) and is completed by
-    :meth:`finish`. Everything from its creation on is one undo group, so one undo removes it,
-    even when GIMP kills the plug-in mid-job (GIMP then closes the group itself); until
-    :meth:`finish` its name says it is in progress."""
+    GIMP ends a plug-in whose progress is cancelled at once (SIGKILL), so nothing may be left
+    half-done while the backend works: previews go to a stand-in layer added and removed with
+    the image's undo frozen, never part of the undo history, and the result is added by
+    :meth:`finish` in one undo group opened and closed without waiting for anything. A cancel
+    therefore leaves at most the stand-in, named as unfinished, and no open undo group."""
 
-    def __init__(self, image: Gimp.Image, content: Gimp.Layer, region: Region, name: str,
-                 background: str) -> None:
-        self.image, self.content, self.region, self.name = image, content, region, name
+    def __init__(self, image: Gimp.Image, content: Gimp.Layer, region: Region,
+                 style_names: list[str], background: str) -> None:
+        self.image, self.content, self.region = image, content, region
+        self.name = layers.result_name(content.get_name(), style_names, layer_names(image))
         content_channels, self.dtype = drawable_format(content)
         self.channels = samples.result_channels(content_channels, background)
         self.keep_alpha = samples.keeps_content_alpha(content_channels, background)
-        self.layer: Gimp.Layer | None = None
+        self.preview: Gimp.Layer | None = None
         self._alpha_source: bytes | None = None
 
-    def _create(self) -> Gimp.Layer:
+    def _insert(self, name: str) -> Gimp.Layer:
         whole = Region(0, 0, self.content.get_width(), self.content.get_height())
-        self.image.undo_group_start()
-        layer = Gimp.Layer.new(self.image, f"{self.name} (in progress)", whole.width,
-                               whole.height, _IMAGE_TYPES[self.channels], 100.0,
-                               Gimp.LayerMode.NORMAL)
+        layer = Gimp.Layer.new(self.image, name, whole.width, whole.height,
+                               _IMAGE_TYPES[self.channels], 100.0, Gimp.LayerMode.NORMAL)
         _, x, y = self.content.get_offsets()
         layer.set_offsets(x, y)
         self.image.insert_layer(layer, self.content.get_parent(),
@@ -150,11 +162,10 @@ class ResultLayer:
                          self.channels, self.dtype)
         if not Gimp.Selection.is_empty(self.image):
             layer.add_mask(layer.create_mask(Gimp.AddMaskType.SELECTION))
-        self.layer = layer
         return layer
 
-    def _write(self, image_data: ImageData) -> None:
-        layer = self.layer or self._create()
+    def _samples(self, image_data: ImageData) -> bytes:
+        """``image_data`` fitted to the region, with the content's alpha where it is kept."""
         data = resample(image_data, self.region.width, self.region.height, self.channels,
                         self.dtype)
         if self.keep_alpha:
@@ -162,29 +173,48 @@ class ResultLayer:
                 original = read_pixels(self.content, self.region, self.channels, self.dtype)
                 self._alpha_source = samples.swap_to_protocol(original.data, self.dtype)
             data = samples.replace_alpha(data, self._alpha_source, self.channels, self.dtype)
-        write_pixels(layer, self.region, data, self.channels, self.dtype)
-        Gimp.displays_flush()
+        return data
 
     def show_preview(self, frame: ImageData) -> None:
         """Show a preview frame (any size; it is scaled to the region)."""
-        self._write(frame)
+        data = self._samples(frame)
+        if self.preview is None:
+            self.image.undo_freeze()
+            try:
+                self.preview = self._insert(layers.unfinished_name(self.name))
+            finally:
+                self.image.undo_thaw()
+        write_pixels(self.preview, self.region, data, self.channels, self.dtype)
+        Gimp.displays_flush()
 
     def finish(self, result: ImageData, metadata: dict) -> Gimp.Layer:
-        """Write the result, name the layer, attach the job's metadata as a parasite and close
-        the undo group; returns the layer."""
-        self._write(result)
-        self.layer.set_name(self.name)
-        self.layer.attach_parasite(Gimp.Parasite.new(
-            PARASITE_NAME, Gimp.PARASITE_PERSISTENT, json.dumps(metadata).encode("utf-8")))
-        self.image.undo_group_end()
+        """Replace the previews by the result layer, with the job's metadata as a parasite, in
+        one undo step; returns the layer."""
+        data = self._samples(result)
+        record = Gimp.Parasite.new(PARASITE_NAME, Gimp.PARASITE_PERSISTENT,
+                                   json.dumps(metadata).encode("utf-8"))
+        self._remove_preview()
+        self.image.undo_group_start()
+        try:
+            layer = self._insert(self.name)
+            write_pixels(layer, self.region, data, self.channels, self.dtype)
+            layer.attach_parasite(record)
+        finally:
+            self.image.undo_group_end()
         Gimp.displays_flush()
-        return self.layer
+        return layer
 
     def discard(self) -> None:
-        """Remove the unfinished layer (the job failed or was cancelled)."""
-        if self.layer is None:
-            return
-        self.image.remove_layer(self.layer)
-        self.layer = None
-        self.image.undo_group_end()
+        """Remove the previews (the job failed or was cancelled)."""
+        self._remove_preview()
         Gimp.displays_flush()
+
+    def _remove_preview(self) -> None:
+        if self.preview is None:
+            return
+        self.image.undo_freeze()
+        try:
+            self.image.remove_layer(self.preview)
+        finally:
+            self.image.undo_thaw()
+        self.preview = None

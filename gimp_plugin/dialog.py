@@ -2,7 +2,8 @@
 
 :mod:`gimp_plugin.arguments` decides what the arguments are; this module declares them on a
 ``Gimp.Procedure`` and lays them out in a ``GimpUi.ProcedureDialog``: the style layers and the
-main options first, the rest in an "Advanced" expander, grouped as the options are.
+main options on the left, the rest in an "Advanced" notebook on the right with a page per
+option group; OK is greyed out, with a line saying why, until the choices can run.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ gi.require_version("GimpUi", "3.0")
 gi.require_version("Gtk", "3.0")
 from gi.repository import Gimp, GimpUi, GObject, Gtk  # noqa: E402
 
+from gimp_plugin import canvas, layers  # noqa: E402
 from gimp_plugin.arguments import (  # noqa: E402
     PLUGIN_ARGUMENTS,
+    SECOND_STYLE_LAYER,
+    SECOND_STYLE_WEIGHT,
+    STYLE_LAYER,
     ArgumentSpec,
     mnemonic_labels,
 )
@@ -70,10 +75,53 @@ def config_values(config: Gimp.ProcedureConfig, specs: Sequence[ArgumentSpec]) -
     return {spec.name: config.get_property(spec.name) for spec in specs if spec.kind != "layer"}
 
 
-def run_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
-               specs: Sequence[ArgumentSpec]) -> bool:
-    """Show the dialog; True when the user pressed OK (the config then holds the choices)."""
-    GimpUi.init(procedure.get_name())
+def chosen_styles(config: Gimp.ProcedureConfig, content: layers.SelectedItem
+                  ) -> tuple[list[layers.SelectedItem], list[float] | None]:
+    """The style layers the config names, checked against ``content``, and their weights
+    (None for one style). Raises :class:`layers.SelectionError` saying what to choose."""
+    first = config.get_property(STYLE_LAYER)
+    styles = [layers.check_style(None if first is None else canvas.describe(first), content)]
+    second = config.get_property(SECOND_STYLE_LAYER)
+    weight = config.get_property(SECOND_STYLE_WEIGHT)
+    if second is None or weight <= 0:
+        return styles, None
+    styles.append(layers.check_style(canvas.describe(second), content))
+    return styles, [1.0, weight]
+
+
+def _problem(config: Gimp.ProcedureConfig, drawables: Sequence[Gimp.Drawable]) -> str | None:
+    """What keeps OK from running the choices, in one line; None when they can run."""
+    try:
+        chosen_styles(config, layers.pick_content([canvas.describe(d) for d in drawables]))
+    except layers.SelectionError as err:
+        return str(err)
+    return None
+
+
+def _fill_advanced(dialog: GimpUi.ProcedureDialog, specs: Sequence[ArgumentSpec]) -> str:
+    """A notebook with one page per option group beyond the main ones; returns its id."""
+    groups: dict[str, list[str]] = {}
+    for spec in specs:
+        if spec.option is not None and spec.option not in MAIN_OPTIONS:
+            groups.setdefault(spec.group, []).append(spec.name)
+    titles, pages = [], []
+    for group, names in groups.items():
+        dialog.fill_box(f"{group}-page", names).set_border_width(6)
+        dialog.get_label(f"{group}-tab", group.capitalize(), False, False)
+        titles.append(f"{group}-tab")
+        pages.append(f"{group}-page")
+    dialog.fill_notebook("advanced-notebook", titles, pages)
+    dialog.get_label("advanced-title", "Advanced", False, False)
+    dialog.fill_frame("advanced", "advanced-title", False, "advanced-notebook")
+    return "advanced"
+
+
+def build_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
+                 specs: Sequence[ArgumentSpec],
+                 drawables: Sequence[Gimp.Drawable]) -> GimpUi.ProcedureDialog:
+    """The dialog, not yet shown: the style layers and main options on the left, every other
+    option in an "Advanced" notebook on the right (so it fits a 768-pixel-high screen), and a
+    line under the main options that says what to choose while OK cannot run."""
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config,
                                     title="Portrait Stylization")
     for spec in specs:
@@ -81,21 +129,34 @@ def run_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
             dialog.get_widget(spec.name, Gtk.Entry.__gtype__)
     main = [spec.name for spec in PLUGIN_ARGUMENTS]
     main += [spec.name for spec in specs if spec.option in MAIN_OPTIONS]
-    groups: dict[str, list[str]] = {}
-    for spec in specs:
-        if spec.option is not None and spec.option not in MAIN_OPTIONS:
-            groups.setdefault(spec.group, []).append(spec.name)
-    frames = []
-    for group, names in groups.items():
-        box_id, title_id = f"{group}-box", f"{group}-title"
-        dialog.fill_box(box_id, names)
-        dialog.get_label(title_id, f"{group.capitalize()} options", False, False)
-        dialog.fill_frame(f"{group}-frame", title_id, False, box_id)
-        frames.append(f"{group}-frame")
-    dialog.fill_box("advanced-box", frames)
-    dialog.get_label("advanced-title", "Advanced", False, False)
-    dialog.fill_expander("advanced", "advanced-title", False, "advanced-box")
-    dialog.fill([*main, "advanced"])
+    problem = dialog.get_label("problem", "", False, False)
+    problem.set_line_wrap(True)
+    problem.set_max_width_chars(40)
+    problem.set_xalign(0.0)
+    dialog.fill_box("main", [*main, "problem"])
+    columns = dialog.fill_box("columns", ["main", _fill_advanced(dialog, specs)])
+    columns.set_orientation(Gtk.Orientation.HORIZONTAL)
+    columns.set_spacing(12)
+    dialog.fill(["columns"])
+
+    def check(*_args: object) -> None:
+        text = _problem(config, drawables)
+        problem.set_text(text or "")
+        problem.set_visible(text is not None)
+        dialog.set_response_sensitive(Gtk.ResponseType.OK, text is None)
+
+    for name in (STYLE_LAYER, SECOND_STYLE_LAYER, SECOND_STYLE_WEIGHT):
+        config.connect(f"notify::{name}", check)
+    dialog.connect("show", check)
+    return dialog
+
+
+def run_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
+               specs: Sequence[ArgumentSpec], drawables: Sequence[Gimp.Drawable]) -> bool:
+    """Show the dialog; True when the user pressed OK (the config then holds the choices,
+    which can run: OK stays greyed out until they can)."""
+    GimpUi.init(procedure.get_name())
+    dialog = build_dialog(procedure, config, specs, drawables)
     accepted = dialog.run()
     dialog.destroy()
     return bool(accepted)

@@ -16,6 +16,7 @@ Procedures:
 """
 
 import sys
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "vendor"))
@@ -34,6 +35,7 @@ from shared.options import OptionsError  # noqa: E402
 
 DIALOG_PROCEDURE = "plug-in-portrait-stylization"
 SELECTED_PROCEDURE = "plug-in-portrait-stylization-selected"
+SESSION_PARASITE = "portrait-stylization-session"
 PLUGIN_FOLDER = Path(__file__).resolve().parent
 
 
@@ -83,8 +85,8 @@ def _stylize(image, content_item, style_items, style_weights, options, preview_i
         Gimp.progress_update(fraction)
 
     Gimp.progress_init("Portrait Stylization: connecting to the backend")
-    result_layer = canvas.ResultLayer(image, content, region, style_items[0].name,
-                                      options.background)
+    result_layer = canvas.ResultLayer(image, content, region,
+                                      [item.name for item in style_items], options.background)
     try:
         client = session.connect(settings)
         try:
@@ -121,9 +123,29 @@ def _run_guarded(procedure, work):
     return _status(procedure, Gimp.PDBStatusType.SUCCESS, layer=layer)
 
 
+def _gimp_session() -> str:
+    """A token naming this GIMP session, kept in a global parasite that is not persistent, so
+    it lives exactly as long as GIMP runs: layer ids remembered with it are valid while it is
+    the same."""
+    parasite = Gimp.get_parasite(SESSION_PARASITE)
+    if parasite is not None:
+        return bytes(parasite.get_data()).decode("ascii", "replace")
+    token = uuid.uuid4().hex
+    Gimp.attach_parasite(Gimp.Parasite.new(SESSION_PARASITE, 0, token.encode("ascii")))
+    return token
+
+
+def _remembered_layer(item_id: int | None):
+    if item_id is None or not Gimp.Item.id_is_layer(item_id):
+        return None
+    return Gimp.Layer.get_by_id(item_id)
+
+
 def _recall_last(config) -> None:
     """Start from the last successful run (any run mode): GIMP itself remembers only the last
-    interactive one, which would make Filters ▸ Repeat after a script use stale values."""
+    interactive one, which would make Filters ▸ Repeat after a script use stale values. Style
+    layers chosen in an earlier GIMP session are not recalled (their ids now name other
+    layers): the field stays empty and the user chooses again."""
     folder = _settings_folder()
     if not LastOptions.exists(folder):
         return
@@ -132,10 +154,9 @@ def _recall_last(config) -> None:
         config.set_property(name, value)
     config.set_property(arguments.PREVIEW_INTERVAL, last.preview_interval)
     config.set_property(arguments.SECOND_STYLE_WEIGHT, last.second_style_weight)
-    for name, item_id in ((arguments.STYLE_LAYER, last.style_layer),
-                          (arguments.SECOND_STYLE_LAYER, last.second_style_layer)):
-        layer = None if item_id is None else Gimp.Layer.get_by_id(item_id)
-        config.set_property(name, layer)
+    style, second = last.style_layers_in(_gimp_session())
+    config.set_property(arguments.STYLE_LAYER, _remembered_layer(style))
+    config.set_property(arguments.SECOND_STYLE_LAYER, _remembered_layer(second))
 
 
 def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
@@ -148,26 +169,21 @@ def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
     if run_mode == Gimp.RunMode.INTERACTIVE:
         from gimp_plugin import dialog
 
-        if not dialog.run_dialog(procedure, config, specs):
+        if not dialog.run_dialog(procedure, config, specs, drawables):
             return _status(procedure, Gimp.PDBStatusType.CANCEL)
 
     def work():
         from gimp_plugin import dialog
 
         content = layers.pick_content([canvas.describe(d) for d in drawables])
-        first = config.get_property(arguments.STYLE_LAYER)
-        style = layers.check_style(None if first is None else canvas.describe(first), content)
-        styles, weights = [style], None
-        second = config.get_property(arguments.SECOND_STYLE_LAYER)
-        weight = config.get_property(arguments.SECOND_STYLE_WEIGHT)
-        if second is not None and weight > 0:
-            styles.append(layers.check_style(canvas.describe(second), content))
-            weights = [1.0, weight]
+        styles, weights = dialog.chosen_styles(config, content)
         options = arguments.engine_options(dialog.config_values(config, specs))
         interval = config.get_property(arguments.PREVIEW_INTERVAL)
         layer = _stylize(image, content, styles, weights, options, interval)
-        LastOptions(options, interval, first.get_id(),
-                    None if second is None else second.get_id(), weight
+        second = config.get_property(arguments.SECOND_STYLE_LAYER)
+        LastOptions(options, interval, styles[0].handle.get_id(),
+                    None if second is None else second.get_id(),
+                    config.get_property(arguments.SECOND_STYLE_WEIGHT), _gimp_session()
                     ).save(_settings_folder())
         return layer
 
@@ -211,7 +227,10 @@ class PortraitStylization(Gimp.PlugIn):
                                                 run_selected_procedure, None)
             procedure.set_menu_label("Portrait Stylization (selected layers)")
             procedure.add_menu_path("<Image>/Filters/Artistic")
-            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLES)
+            # Enabled with one layer selected too: the plug-in itself then explains that it
+            # needs two (GIMP's own explanation for a greyed-out entry would mislead).
+            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE
+                                           | Gimp.ProcedureSensitivityMask.DRAWABLES)
             procedure.set_documentation(
                 "Stylize the lower of two selected layers after the upper one",
                 "Of exactly two selected layers, the upper one is the style and the lower one "

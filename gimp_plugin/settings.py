@@ -27,14 +27,26 @@ LAST_OPTIONS_FILE = "portrait-stylization-last-options.json"
 @dataclass
 class LastOptions:
     """The last successful run's choices: the engine options and the preview interval (which
-    the quick procedure reuses), and the style layers by item id (valid while GIMP runs), so
-    Filters ▸ Repeat and the dialog start from them whatever the run mode was."""
+    the quick procedure reuses), and the style layers by item id, so Filters ▸ Repeat and the
+    dialog start from them whatever the run mode was.
+
+    Item ids are only valid within one GIMP session (a new session numbers its layers anew), so
+    they are kept with ``gimp_session``, a token of the session that chose them:
+    :meth:`style_layers_in` gives them back only to that same session."""
 
     options: Options = field(default_factory=Options)
     preview_interval: int = DEFAULT_PREVIEW_INTERVAL
     style_layer: int | None = None
     second_style_layer: int | None = None
     second_style_weight: float = 1.0
+    gimp_session: str | None = None
+
+    def style_layers_in(self, gimp_session: str) -> tuple[int | None, int | None]:
+        """The remembered style layers' ids if they were chosen in ``gimp_session``, else
+        ``(None, None)``: an id from another session would name some other layer, or none."""
+        if gimp_session != self.gimp_session:
+            return None, None
+        return self.style_layer, self.second_style_layer
 
     def save(self, folder: Path) -> None:
         path = Path(folder) / LAST_OPTIONS_FILE
@@ -61,11 +73,14 @@ class LastOptions:
             if not all(layer is None or isinstance(layer, int) for layer in layers):
                 raise ValueError(f"style layers must be item ids, got {layers}")
             weight = float(values.get("second_style_weight", 1.0))
+            session = values.get("gimp_session")
+            if session is not None and not isinstance(session, str):
+                raise ValueError(f"gimp_session must be text, got {session!r}")
         except (OSError, ValueError, KeyError, TypeError, OptionsError) as err:
             raise SettingsError(f"the last options in {path} cannot be used ({err}); run Filters "
                                 "▸ Artistic ▸ Portrait Stylization… once, or delete that file"
                                 ) from None
-        return cls(options, max(interval, 0), layers[0], layers[1], weight)
+        return cls(options, max(interval, 0), layers[0], layers[1], weight, session)
 
     @classmethod
     def exists(cls, folder: Path) -> bool:

@@ -8,7 +8,7 @@ Used by the GIMP and the Krita plug-in alike. Pure Python.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 LAYER = "layer"
@@ -76,3 +76,21 @@ def check_style(style: SelectedItem | None, content: SelectedItem) -> SelectedIt
         raise SelectionError(f"The style layer '{style.name}' is the content layer itself; "
                              f"choose another one.")
     return style
+
+
+def result_name(content: str, styles: Sequence[str], taken: Collection[str]) -> str:
+    """The result layer's name: what it is, e.g. ``Portrait — stylized (Starry Night)``.
+
+    GIMP would make a taken name unique by appending " #1", which reads like a copy of the
+    content; a number after "stylized" keeps names unique and still says what the layer is."""
+    after = " + ".join(styles)
+    name, number = f"{content} — stylized ({after})", 2
+    while name in taken or unfinished_name(name) in taken:
+        name, number = f"{content} — stylized {number} ({after})", number + 1
+    return name
+
+
+def unfinished_name(name: str) -> str:
+    """The name of a result layer that is still showing previews (and that stays behind,
+    named as a partial result, if GIMP ends the plug-in before the job finishes)."""
+    return f"{name} — unfinished"

@@ -215,6 +215,7 @@ def plugin_processes(gimp: subprocess.Popen) -> list[int]:
 
 
 X_RACE_RETRIES = 20
+SCREEN = (1366, 768)  # the most common laptop screen; the dialog must fit it
 
 
 class XRaceError(RuntimeError):
@@ -225,12 +226,13 @@ class VirtualDisplay:
     """An X server (Xvfb) inside the root, so the plug-in's dialog can open, and key presses
     sent to it (xdotool) as a user would type them."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: Path, size: tuple[int, int] = SCREEN) -> None:
+        self.root, self.size = root, size
         # -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
         self.process = subprocess.Popen(
-            ["chroot", str(root), "Xvfb", "-displayfd", "1", "-screen", "0", "1024x768x24",
-             "-nolisten", "tcp"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            ["chroot", str(root), "Xvfb", "-displayfd", "1", "-screen", "0",
+             f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"], stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True)
         number = self.process.stdout.readline().strip()
         if not number.isdigit():
             self.close()

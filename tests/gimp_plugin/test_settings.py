@@ -70,3 +70,16 @@ def test_the_dialog_and_the_remembered_options_start_from_one_preview_interval(t
     (tmp_path / LAST_OPTIONS_FILE).write_text(json.dumps({"options": {}}))
     assert dialog == LastOptions().preview_interval == DEFAULT_PREVIEW_INTERVAL
     assert LastOptions.load(tmp_path).preview_interval == DEFAULT_PREVIEW_INTERVAL
+
+
+def test_remembered_style_layers_belong_to_the_gimp_session_that_chose_them(tmp_path):
+    LastOptions(style_layer=12, second_style_layer=14, gimp_session="first").save(tmp_path)
+    last = LastOptions.load(tmp_path)
+    assert last.style_layers_in("first") == (12, 14)
+    assert last.style_layers_in("second") == (None, None)
+
+
+def test_style_layers_saved_without_a_session_are_never_given_back(tmp_path):
+    (tmp_path / LAST_OPTIONS_FILE).write_text(json.dumps(
+        {"options": Options().to_dict(), "style_layer": 3}))
+    assert LastOptions.load(tmp_path).style_layers_in("any session") == (None, None)

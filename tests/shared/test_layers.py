@@ -14,6 +14,8 @@ from shared.layers import (
     check_style,
     pick_content,
     pick_style_and_content,
+    result_name,
+    unfinished_name,
 )
 
 
@@ -62,3 +64,25 @@ def test_the_style_must_be_another_plain_layer():
         check_style(layer("content", 1), content)
     with pytest.raises(SelectionError, match="layer group"):
         check_style(layer("g", 0, kind=GROUP), content)
+
+
+def test_the_result_is_named_after_what_it_is():
+    assert result_name("Portrait", ["Starry Night"], set()) == "Portrait — stylized (Starry Night)"
+    assert (result_name("Portrait", ["Starry Night", "Bricks"], {"Portrait"})
+            == "Portrait — stylized (Starry Night + Bricks)")
+
+
+def test_result_names_stay_unique_without_gimps_number_suffix():
+    first = result_name("Portrait", ["Starry Night"], set())
+    second = result_name("Portrait", ["Starry Night"], {first})
+    third = result_name("Portrait", ["Starry Night"], {first, second})
+    assert (second, third) == ("Portrait — stylized 2 (Starry Night)",
+                               "Portrait — stylized 3 (Starry Night)")
+    assert "#" not in second + third
+
+
+def test_a_name_left_by_an_unfinished_run_is_not_reused():
+    left = unfinished_name("Portrait — stylized (Starry Night)")
+    assert left == "Portrait — stylized (Starry Night) — unfinished"
+    assert result_name("Portrait", ["Starry Night"], {left}) == (
+        "Portrait — stylized 2 (Starry Night)")

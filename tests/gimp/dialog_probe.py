@@ -1,0 +1,98 @@
+"""Helpers for scenarios that look at the plug-in's dialog inside GIMP (appended to the batch
+prelude): build it with the plug-in's own code on a virtual display, show it, and record what a
+user would see (window size, the OK button's place and state, the text of every field and
+label) and a screenshot. GIMP's Python only: GTK, GimpUi, the standard library."""
+
+import os
+import sys
+
+import gi
+
+gi.require_version("GimpUi", "3.0")
+gi.require_version("Gtk", "3.0")
+gi.require_version("Gdk", "3.0")
+from gi.repository import Gdk, GimpUi, Gtk  # noqa: E402
+
+
+def plugin_modules(plugin_dir):
+    """Import the installed plug-in's helper modules (as the plug-in itself does)."""
+    sys.path.insert(0, plugin_dir + "/vendor")
+    sys.path.insert(0, plugin_dir)
+    from gimp_plugin import arguments, dialog
+
+    return arguments, dialog
+
+
+def settle():
+    while Gtk.events_pending():
+        Gtk.main_iteration()
+
+
+def show(window):
+    """Show ``window`` and wait until the X server has mapped and drawn it."""
+    window.show()
+    while not window.get_mapped():
+        Gtk.main_iteration()
+    settle()
+
+
+def widget_texts(widget, found=None):
+    """What each labelled field shows: ``{label text: field text}`` for spin buttons and entries
+    (their label is the nearest GtkLabel before them in the same container)."""
+    found = {} if found is None else found
+    if isinstance(widget, Gtk.Container):
+        label = None
+        for child in widget.get_children():
+            if isinstance(child, Gtk.Label):
+                label = child.get_text()
+            elif isinstance(child, (Gtk.SpinButton, Gtk.Entry)) and label:
+                found[label] = child.get_text()
+            else:
+                widget_texts(child, found)
+    return found
+
+
+def labels(widget, found=None):
+    """The text of every visible label under ``widget``."""
+    found = [] if found is None else found
+    if isinstance(widget, Gtk.Label) and widget.is_visible():
+        found.append(widget.get_text())
+    if isinstance(widget, Gtk.Container):
+        for child in widget.get_children():
+            labels(child, found)
+    return found
+
+
+def redraw(window):
+    """Wait until ``window`` has painted its current state (GTK paints on its frame clock,
+    after the changes that led to it)."""
+    drawn = []
+    handler = window.connect_after("draw", lambda *_args: drawn.append(True))
+    window.queue_draw()
+    while not drawn:
+        Gtk.main_iteration()
+    window.disconnect(handler)
+    settle()
+    Gdk.Display.get_default().sync()
+
+
+def screenshot(window, name):
+    """Save what ``window`` shows as ``OUT/name.png``."""
+    redraw(window)
+    gdk_window = window.get_window()
+    pixbuf = Gdk.pixbuf_get_from_window(gdk_window, 0, 0, gdk_window.get_width(),
+                                        gdk_window.get_height())
+    pixbuf.savev(os.path.join(os.environ["PS_TEST_OUT"], name + ".png"), "png", [], [])
+
+
+def dialog_state(window):
+    """Size, the OK button's rectangle and sensitivity, the labels shown."""
+    ok = window.get_widget_for_response(Gtk.ResponseType.OK)
+    x, y = ok.translate_coordinates(window, 0, 0)[-2:]
+    allocation = ok.get_allocation()
+    return {"size": [window.get_allocated_width(), window.get_allocated_height()],
+            "ok": [x, y, allocation.width, allocation.height],
+            "ok_sensitive": ok.is_sensitive(), "labels": labels(window),
+            "fields": widget_texts(window),
+            "screen": [Gdk.Screen.get_default().get_width(),
+                       Gdk.Screen.get_default().get_height()]}

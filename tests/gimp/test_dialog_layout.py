@@ -1,0 +1,81 @@
+"""The dialog of Filters ▸ Artistic ▸ Portrait Stylization… as a user sees it, built by the
+plug-in's own code in a real GIMP 3 on a 1366×768 virtual display: it fits the screen, and OK
+stays greyed out, with a line saying why, until a usable style layer is chosen."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.gimp.harness import SCREEN, VirtualDisplay
+from tests.gimp.scenarios import DIALOG
+
+pytestmark = pytest.mark.gimp
+
+PROBE = Path(__file__).with_name("dialog_probe.py")
+
+
+@pytest.fixture(scope="module")
+def display(root):
+    screen = VirtualDisplay(root)
+    yield screen
+    screen.close()
+
+
+@pytest.fixture(scope="module")
+def run(gimp, photos, display, tmp_path_factory):
+    run = gimp.run(PROBE.read_text() + f"""
+def body():
+    arguments, dialog = plugin_modules({gimp.inside(gimp.plugin_dir)!r})
+    image = canvas(80, 80)
+    content = add_layer(image, {photos.portrait!r}, "Portrait")
+    style = add_layer(image, {photos.style!r}, "Starry Night", position=0)
+    procedure = Gimp.get_pdb().lookup_procedure({DIALOG!r})
+    config = procedure.create_config()
+    config.set_property("image", image)
+    GimpUi.init("portrait-stylization-test")
+    window = dialog.build_dialog(procedure, config, arguments.dialog_arguments(), [content])
+    show(window)
+    REPORT["no_style"] = dialog_state(window)
+    screenshot(window, "no-style")
+    config.set_property("style-layer", content)
+    settle()
+    REPORT["content_as_style"] = dialog_state(window)
+    config.set_property("style-layer", style)
+    settle()
+    REPORT["style"] = dialog_state(window)
+    screenshot(window, "style")
+    window.destroy()
+scenario(body)
+""", env={"DISPLAY": display.display})
+    # Kept beyond the GIMP profile, to look at: pytest's basetemp/dialog-screenshots*/
+    shots = tmp_path_factory.mktemp("dialog-screenshots")
+    for picture in run.out_dir.glob("*.png"):
+        shutil.copy(picture, shots)
+    return run
+
+
+def test_the_dialog_fits_a_1366_by_768_screen(run):
+    state = run.report["style"]
+    assert state["screen"] == list(SCREEN)
+    width, height = state["size"]
+    # Room for a window manager's title bar and a desktop panel.
+    assert width <= SCREEN[0] and height <= SCREEN[1] - 100, state["size"]
+    x, y, ok_width, ok_height = state["ok"]
+    assert 0 <= x and x + ok_width <= width and 0 <= y and y + ok_height <= height
+
+
+def test_ok_is_greyed_out_until_a_style_layer_is_chosen(run):
+    no_style, style = run.report["no_style"], run.report["style"]
+    assert not no_style["ok_sensitive"]
+    assert "Choose a style layer (any layer of an open image)." in no_style["labels"]
+    assert style["ok_sensitive"]
+    assert not any("Choose a style layer" in text for text in style["labels"])
+
+
+def test_the_content_layer_cannot_be_its_own_style(run):
+    state = run.report["content_as_style"]
+    assert not state["ok_sensitive"]
+    assert any("is the content layer itself" in text for text in state["labels"])
