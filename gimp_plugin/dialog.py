@@ -18,7 +18,7 @@ gi.require_version("GimpUi", "3.0")
 gi.require_version("Gtk", "3.0")
 from gi.repository import Gimp, GimpUi, GObject, Gtk  # noqa: E402
 
-from gimp_plugin import canvas, layers  # noqa: E402
+from gimp_plugin import canvas  # noqa: E402
 from gimp_plugin.arguments import (  # noqa: E402
     PLUGIN_ARGUMENTS,
     SECOND_STYLE_LAYER,
@@ -27,6 +27,7 @@ from gimp_plugin.arguments import (  # noqa: E402
     ArgumentSpec,
     mnemonic_labels,
 )
+from shared import layers  # noqa: E402
 from shared.options import MAIN_OPTIONS  # noqa: E402
 
 _FLAGS = GObject.ParamFlags.READWRITE

@@ -28,7 +28,7 @@ PLUGIN_SOURCE = Path(__file__).resolve().parent
 SCRIPT_SOURCE = PLUGIN_SOURCE / "portrait_stylization.py"
 # What runs inside GIMP; the installer's own modules stay behind.
 RUNTIME_MODULES = ("__init__.py", "arguments.py", "canvas.py", "dialog.py", "pixels.py",
-                   "settings.py")
+                   "recall.py", "settings.py")
 LAUNCHER = "backend-launcher"
 QUICK_PROCEDURE = "plug-in-portrait-stylization-selected"
 

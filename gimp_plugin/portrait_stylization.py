@@ -16,7 +16,6 @@ Procedures:
 """
 
 import sys
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "vendor"))
@@ -28,14 +27,13 @@ from gi.repository import Gimp, GLib, GObject  # noqa: E402
 
 # The dialog (GTK) and the client (pyzmq) are imported where they are used: GIMP starts every
 # plug-in at launch to query its procedures, and that should stay quick.
-from gimp_plugin import arguments, canvas  # noqa: E402
+from gimp_plugin import arguments, canvas, recall  # noqa: E402
 from gimp_plugin.settings import LastOptions, PluginSettings, SettingsError  # noqa: E402
 from shared import layers  # noqa: E402
 from shared.options import OptionsError  # noqa: E402
 
 DIALOG_PROCEDURE = "plug-in-portrait-stylization"
 SELECTED_PROCEDURE = "plug-in-portrait-stylization-selected"
-SESSION_PARASITE = "portrait-stylization-session"
 PLUGIN_FOLDER = Path(__file__).resolve().parent
 
 
@@ -49,10 +47,6 @@ def _status(procedure, status, message: str | None = None, layer=None):
         values.remove(1)
         values.insert(1, GObject.Value(Gimp.Layer, layer))
     return values
-
-
-def _settings_folder() -> Path:
-    return Path(Gimp.directory()) / "plug-in-settings"
 
 
 def _stylize(image, content_item, style_items, style_weights, options, preview_interval):
@@ -123,47 +117,11 @@ def _run_guarded(procedure, work):
     return _status(procedure, Gimp.PDBStatusType.SUCCESS, layer=layer)
 
 
-def _gimp_session() -> str:
-    """A token naming this GIMP session, kept in a global parasite that is not persistent, so
-    it lives exactly as long as GIMP runs: layer ids remembered with it are valid while it is
-    the same."""
-    parasite = Gimp.get_parasite(SESSION_PARASITE)
-    if parasite is not None:
-        return bytes(parasite.get_data()).decode("ascii", "replace")
-    token = uuid.uuid4().hex
-    Gimp.attach_parasite(Gimp.Parasite.new(SESSION_PARASITE, 0, token.encode("ascii")))
-    return token
-
-
-def _remembered_layer(item_id: int | None):
-    if item_id is None or not Gimp.Item.id_is_layer(item_id):
-        return None
-    return Gimp.Layer.get_by_id(item_id)
-
-
-def _recall_last(config) -> None:
-    """Start from the last successful run (any run mode): GIMP itself remembers only the last
-    interactive one, which would make Filters ▸ Repeat after a script use stale values. Style
-    layers chosen in an earlier GIMP session are not recalled (their ids now name other
-    layers): the field stays empty and the user chooses again."""
-    folder = _settings_folder()
-    if not LastOptions.exists(folder):
-        return
-    last = LastOptions.load(folder)
-    for name, value in arguments.argument_values(last.options).items():
-        config.set_property(name, value)
-    config.set_property(arguments.PREVIEW_INTERVAL, last.preview_interval)
-    config.set_property(arguments.SECOND_STYLE_WEIGHT, last.second_style_weight)
-    style, second = last.style_layers_in(_gimp_session())
-    config.set_property(arguments.STYLE_LAYER, _remembered_layer(style))
-    config.set_property(arguments.SECOND_STYLE_LAYER, _remembered_layer(second))
-
-
 def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
     specs = arguments.dialog_arguments()
     if run_mode != Gimp.RunMode.NONINTERACTIVE:
         try:
-            _recall_last(config)
+            recall.recall_last(config)
         except SettingsError as err:
             return _status(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(err))
     if run_mode == Gimp.RunMode.INTERACTIVE:
@@ -176,15 +134,16 @@ def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
         from gimp_plugin import dialog
 
         content = layers.pick_content([canvas.describe(d) for d in drawables])
+        if (run_mode == Gimp.RunMode.WITH_LAST_VALS
+                and config.get_property(arguments.STYLE_LAYER) is None):
+            raise UserError("Filters ▸ Repeat has no style layer to use: the last one was "
+                            "closed or chosen in an earlier GIMP session. Choose one in "
+                            "Filters ▸ Artistic ▸ Portrait Stylization….")
         styles, weights = dialog.chosen_styles(config, content)
         options = arguments.engine_options(dialog.config_values(config, specs))
         interval = config.get_property(arguments.PREVIEW_INTERVAL)
         layer = _stylize(image, content, styles, weights, options, interval)
-        second = config.get_property(arguments.SECOND_STYLE_LAYER)
-        LastOptions(options, interval, styles[0].handle.get_id(),
-                    None if second is None else second.get_id(),
-                    config.get_property(arguments.SECOND_STYLE_WEIGHT), _gimp_session()
-                    ).save(_settings_folder())
+        recall.remember(config, options)
         return layer
 
     return _run_guarded(procedure, work)
@@ -193,7 +152,7 @@ def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
 def run_selected_procedure(procedure, run_mode, image, drawables, config, _data):
     def work():
         style, content = layers.pick_style_and_content([canvas.describe(d) for d in drawables])
-        last = LastOptions.load(_settings_folder())
+        last = LastOptions.load(recall.settings_folder())
         return _stylize(image, content, [style], None, last.options, last.preview_interval)
 
     return _run_guarded(procedure, work)

@@ -11,16 +11,20 @@ import gi
 gi.require_version("GimpUi", "3.0")
 gi.require_version("Gtk", "3.0")
 gi.require_version("Gdk", "3.0")
-from gi.repository import Gdk, GimpUi, Gtk  # noqa: E402
+from gi.repository import Gdk, GimpUi, GObject, Gtk  # noqa: E402
 
 
 def plugin_modules(plugin_dir):
     """Import the installed plug-in's helper modules (as the plug-in itself does)."""
     sys.path.insert(0, plugin_dir + "/vendor")
     sys.path.insert(0, plugin_dir)
-    from gimp_plugin import arguments, dialog
+    from gimp_plugin import arguments, dialog, recall
 
-    return arguments, dialog
+    return arguments, dialog, recall
+
+
+def init_ui():
+    GimpUi.init("portrait-stylization-test")
 
 
 def settle():
@@ -83,6 +87,13 @@ def screenshot(window, name):
     pixbuf = Gdk.pixbuf_get_from_window(gdk_window, 0, 0, gdk_window.get_width(),
                                         gdk_window.get_height())
     pixbuf.savev(os.path.join(os.environ["PS_TEST_OUT"], name + ".png"), "png", [], [])
+
+
+def chosen_layer(window, name):
+    """The name of the layer the chooser for argument ``name`` shows (None: empty)."""
+    chooser = window.get_widget(name, GObject.TYPE_NONE)
+    layer = chooser.get_drawable()
+    return None if layer is None else layer.get_name()
 
 
 def dialog_state(window):

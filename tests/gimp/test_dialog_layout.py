@@ -28,14 +28,14 @@ def display(root):
 def run(gimp, photos, display, tmp_path_factory):
     run = gimp.run(PROBE.read_text() + f"""
 def body():
-    arguments, dialog = plugin_modules({gimp.inside(gimp.plugin_dir)!r})
+    arguments, dialog, _ = plugin_modules({gimp.inside(gimp.plugin_dir)!r})
     image = canvas(80, 80)
     content = add_layer(image, {photos.portrait!r}, "Portrait")
     style = add_layer(image, {photos.style!r}, "Starry Night", position=0)
     procedure = Gimp.get_pdb().lookup_procedure({DIALOG!r})
     config = procedure.create_config()
     config.set_property("image", image)
-    GimpUi.init("portrait-stylization-test")
+    init_ui()
     window = dialog.build_dialog(procedure, config, arguments.dialog_arguments(), [content])
     show(window)
     REPORT["no_style"] = dialog_state(window)
@@ -64,7 +64,7 @@ def test_the_dialog_fits_a_1366_by_768_screen(run):
     # Room for a window manager's title bar and a desktop panel.
     assert width <= SCREEN[0] and height <= SCREEN[1] - 100, state["size"]
     x, y, ok_width, ok_height = state["ok"]
-    assert 0 <= x and x + ok_width <= width and 0 <= y and y + ok_height <= height
+    assert x >= 0 and x + ok_width <= width and y >= 0 and y + ok_height <= height
 
 
 def test_ok_is_greyed_out_until_a_style_layer_is_chosen(run):

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.gimp.harness import VirtualDisplay
-from tests.gimp.scenarios import DIALOG, TINY, arguments_text, named_after
+from tests.gimp.scenarios import DIALOG, RESULT, TINY, arguments_text
 
 pytestmark = pytest.mark.gimp
 
@@ -50,7 +50,7 @@ def test_ok_runs_with_the_values_the_dialog_opened_with(gimp, photos, display):
     first, dialog = run.call("first"), run.call("dialog")
     assert first["status"] == "success", first["error"]
     assert dialog["status"] == "success", dialog["error"]
-    assert named_after("Starry Night", dialog["layer"]["name"])
+    assert dialog["layer"]["name"] == RESULT
     options = json.loads(dialog["layer"]["parasite"])["options"]
     assert options == json.loads(first["layer"]["parasite"])["options"]
     assert options["content_weight"] == 0.03
