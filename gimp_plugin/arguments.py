@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.option_types import OptionType
+from shared.option_types import Colour, OptionType
 from shared.options import Options, OptionsError, OptionSpec, option_specs
 from shared.plugin_settings import DEFAULT_PREVIEW_INTERVAL
 
@@ -31,10 +31,11 @@ GIMP_KINDS = {"float": "double", "int": "int", "bool": "boolean", "choice": "cho
 @dataclass(frozen=True)
 class ArgumentSpec:
     """One procedure argument. ``kind`` is ``int``, ``double``, ``boolean``, ``choice``,
-    ``string`` or ``layer``; ``option`` names the engine option it feeds (None for the plug-in's
-    own arguments) and ``value_type`` is that option's type, which converts between the
-    argument's value and the option's. ``step`` and ``digits`` are a number field's increment
-    and the decimal digits it shows (``digits`` 0 for ints)."""
+    ``string``, ``color`` (whose value here is the colour's ``R,G,B`` text) or ``layer``;
+    ``option`` names the engine option it feeds (None for the plug-in's own arguments) and
+    ``value_type`` is that option's type, which converts between the argument's value and the
+    option's. ``step`` and ``digits`` are a number field's increment and the decimal digits it
+    shows (``digits`` 0 for ints)."""
 
     name: str
     kind: str
@@ -90,11 +91,14 @@ def _bounds(kind: str, spec: OptionSpec) -> tuple[float | None, float | None]:
 
 
 def _from_spec(spec: OptionSpec) -> ArgumentSpec:
-    kind = GIMP_KINDS[spec.type.widget]
+    # A colour is a GIMP colour argument (a colour button in the dialog); its value here is
+    # still the option's text, which the GIMP side turns into a GIMP colour and back.
+    kind = "color" if isinstance(spec.type, Colour) else GIMP_KINDS[spec.type.widget]
     minimum, maximum = _bounds(kind, spec)
     return ArgumentSpec(
         name=argument_name(spec.name), kind=kind, label=spec.label,
-        blurb=spec.help + spec.type.widget_hint, default=spec.type.to_widget(spec.default),
+        blurb=spec.tooltip + ("" if kind == "color" else spec.type.widget_hint),
+        default=spec.type.to_widget(spec.default),
         minimum=minimum, maximum=maximum, choices=spec.choices, group=spec.group,
         option=spec.name, value_type=spec.type, step=spec.step, digits=spec.digits)
 
@@ -110,16 +114,18 @@ SECOND_STYLE_WEIGHT = "second-style-weight"
 PREVIEW_INTERVAL = "preview-interval"
 
 PLUGIN_ARGUMENTS = (
-    ArgumentSpec(STYLE_LAYER, "layer", "Style layer", "the layer whose style is transferred "
-                 "(from any open image)", group="layers"),
-    ArgumentSpec(SECOND_STYLE_LAYER, "layer", "Second style layer", "an optional second style "
-                 "layer, blended with the first", group="layers"),
-    ArgumentSpec(SECOND_STYLE_WEIGHT, "double", "Second style weight", "weight of the second "
-                 "style relative to the first (1: equal)", default=1.0, minimum=0.0,
-                 maximum=100.0, group="layers", step=0.1, digits=2),
-    ArgumentSpec(PREVIEW_INTERVAL, "int", "Preview interval", "show the result so far every "
-                 "this many iterations (0: no preview)", default=DEFAULT_PREVIEW_INTERVAL,
-                 minimum=0, maximum=100000, group="layers", step=1),
+    ArgumentSpec(STYLE_LAYER, "layer", "Style layer", "The picture whose look is painted onto "
+                 "the portrait: a painting, a texture (any layer of an open image).",
+                 group="layers"),
+    ArgumentSpec(SECOND_STYLE_LAYER, "layer", "Second style layer", "Optional: a second "
+                 "picture whose look is blended with the first.", group="layers"),
+    ArgumentSpec(SECOND_STYLE_WEIGHT, "double", "Second style share", "How much of the "
+                 "second style's look is mixed in, relative to the first (1: equal).",
+                 default=1.0, minimum=0.0, maximum=100.0, group="layers", step=0.1, digits=2),
+    ArgumentSpec(PREVIEW_INTERVAL, "int", "Preview every (steps)", "Shows the painting so "
+                 "far in the new layer every this many steps (0: no preview).",
+                 default=DEFAULT_PREVIEW_INTERVAL, minimum=0, maximum=100000, group="layers",
+                 step=1),
 )
 
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import gi
 
+gi.require_version("Babl", "0.1")
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import Gegl, Gimp  # noqa: E402
+from gi.repository import Babl, Gegl, Gimp, GLib  # noqa: E402
 
 from gimp_plugin import pixels  # noqa: E402
 from shared import layers  # noqa: E402
@@ -36,6 +37,22 @@ class Region:
 
     def rectangle(self) -> Gegl.Rectangle:
         return Gegl.Rectangle.new(self.x, self.y, self.width, self.height)
+
+
+_RGB8 = "R'G'B' u8"  # 8-bit sRGB, as the options carry colours
+
+
+def gegl_colour(rgb: tuple[int, int, int]) -> Gegl.Color:
+    """A GIMP colour from 8-bit sRGB components."""
+    colour = Gegl.Color.new("white")
+    colour.set_bytes(Babl.format(_RGB8), GLib.Bytes.new(bytes(rgb)))
+    return colour
+
+
+def rgb_of(colour: Gegl.Color) -> tuple[int, int, int]:
+    """A GIMP colour's 8-bit sRGB components."""
+    red, green, blue = colour.get_bytes(Babl.format(_RGB8)).get_data()
+    return red, green, blue
 
 
 def describe(item: Gimp.Item) -> layers.SelectedItem:

@@ -13,10 +13,11 @@ from typing import Any
 
 import gi
 
+gi.require_version("Gegl", "0.4")
 gi.require_version("Gimp", "3.0")
 gi.require_version("GimpUi", "3.0")
 gi.require_version("Gtk", "3.0")
-from gi.repository import Gimp, GimpUi, GObject, Gtk  # noqa: E402
+from gi.repository import Gegl, Gimp, GimpUi, GObject, Gtk  # noqa: E402
 
 from gimp_plugin import canvas  # noqa: E402
 from gimp_plugin.arguments import (  # noqa: E402
@@ -42,6 +43,7 @@ def _choice(spec: ArgumentSpec) -> Gimp.Choice:
 
 def register_arguments(procedure: Gimp.Procedure, specs: Sequence[ArgumentSpec]) -> None:
     """Declare ``specs`` on ``procedure`` (names, labels, help, ranges, defaults)."""
+    Gegl.init(None)  # a colour default is a GEGL colour; GIMP starts GEGL only to run one
     ordered = _dialog_order(specs)
     labels = dict(zip([s.name for s in ordered], mnemonic_labels([s.label for s in ordered]),
                       strict=True))
@@ -59,6 +61,8 @@ def register_arguments(procedure: Gimp.Procedure, specs: Sequence[ArgumentSpec])
             procedure.add_choice_argument(*common, _choice(spec), spec.default, _FLAGS)
         elif spec.kind == "string":
             procedure.add_string_argument(*common, spec.default, _FLAGS)
+        elif spec.kind == "color":
+            procedure.add_color_argument(*common, False, _colour(spec, spec.default), _FLAGS)
         elif spec.kind == "layer":
             procedure.add_layer_argument(*common, True, _FLAGS)
         else:
@@ -71,9 +75,31 @@ def _dialog_order(specs: Sequence[ArgumentSpec]) -> list[ArgumentSpec]:
     return main + [s for s in specs if s not in main]
 
 
+def _colour(spec: ArgumentSpec, text: str) -> Gegl.Color:
+    return canvas.gegl_colour(spec.value_type.parse(text))
+
+
 def config_values(config: Gimp.ProcedureConfig, specs: Sequence[ArgumentSpec]) -> dict[str, Any]:
-    """The current value of each non-layer argument, by argument name."""
-    return {spec.name: config.get_property(spec.name) for spec in specs if spec.kind != "layer"}
+    """The current value of each non-layer argument, by argument name (a colour as the
+    option's text)."""
+    values = {}
+    for spec in specs:
+        if spec.kind == "color":
+            values[spec.name] = spec.value_type.format(canvas.rgb_of(
+                config.get_property(spec.name)))
+        elif spec.kind != "layer":
+            values[spec.name] = config.get_property(spec.name)
+    return values
+
+
+def set_config_values(config: Gimp.ProcedureConfig, specs: Sequence[ArgumentSpec],
+                      values: dict[str, Any]) -> None:
+    """Set the arguments named in ``values`` (the inverse of :func:`config_values`)."""
+    for spec in specs:
+        if spec.name in values:
+            value = values[spec.name]
+            config.set_property(spec.name,
+                                _colour(spec, value) if spec.kind == "color" else value)
 
 
 def chosen_styles(config: Gimp.ProcedureConfig, content: layers.SelectedItem
@@ -97,6 +123,22 @@ def _problem(config: Gimp.ProcedureConfig, drawables: Sequence[Gimp.Drawable]) -
     except layers.SelectionError as err:
         return str(err)
     return None
+
+
+def _make_field(dialog: GimpUi.ProcedureDialog, spec: ArgumentSpec) -> None:
+    """Create the field of ``spec`` where GIMP's default would not show it faithfully: numbers
+    with the option's digits and step (GIMP picks the digits from the range, so 0.015 read
+    0.0), text as a labelled line, a colour as a colour button."""
+    if spec.kind in ("int", "double"):
+        field = dialog.get_widget(spec.name, GimpUi.LabelSpin.__gtype__)
+        field.set_digits(spec.digits)
+        if spec.step:
+            span = spec.maximum - spec.minimum
+            field.set_increments(min(spec.step, span), min(spec.step * 10, span))
+    elif spec.kind == "string":
+        dialog.get_widget(spec.name, GimpUi.LabelEntry.__gtype__)
+    elif spec.kind == "color":
+        dialog.get_color_widget(spec.name, True, GimpUi.ColorAreaType.FLAT)
 
 
 def _fill_advanced(dialog: GimpUi.ProcedureDialog, specs: Sequence[ArgumentSpec]) -> str:
@@ -126,8 +168,7 @@ def build_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config,
                                     title="Portrait Stylization")
     for spec in specs:
-        if spec.kind == "string":  # one line each; GIMP's default is a multi-line text view
-            dialog.get_widget(spec.name, Gtk.Entry.__gtype__)
+        _make_field(dialog, spec)
     main = [spec.name for spec in PLUGIN_ARGUMENTS]
     main += [spec.name for spec in specs if spec.option in MAIN_OPTIONS]
     problem = dialog.get_label("problem", "", False, False)

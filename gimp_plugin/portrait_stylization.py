@@ -16,6 +16,7 @@ Procedures:
 """
 
 import sys
+from dataclasses import astuple
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "vendor"))
@@ -31,6 +32,7 @@ from gimp_plugin import arguments, canvas, recall  # noqa: E402
 from gimp_plugin.settings import LastOptions, PluginSettings, SettingsError  # noqa: E402
 from shared import layers  # noqa: E402
 from shared.options import OptionsError  # noqa: E402
+from shared.plugin_settings import DEFAULT_PREVIEW_INTERVAL  # noqa: E402
 
 DIALOG_PROCEDURE = "plug-in-portrait-stylization"
 SELECTED_PROCEDURE = "plug-in-portrait-stylization-selected"
@@ -49,50 +51,72 @@ def _status(procedure, status, message: str | None = None, layer=None):
     return values
 
 
-def _stylize(image, content_item, style_items, style_weights, options, preview_interval):
-    """Run one job for ``content_item`` and insert its result; returns the new layer."""
-    from shared import session
+def _show_progress(text: str, fraction: float) -> None:
+    Gimp.progress_set_text(text)
+    Gimp.progress_update(fraction)
 
-    content = content_item.handle
+
+def _region(image, content) -> canvas.Region:
+    """The part of the content layer to stylize: the selection's bounding box, or all of it."""
     if image.get_base_type() == Gimp.ImageBaseType.INDEXED:
         raise UserError("Portrait Stylization works on RGB and grayscale images: convert this "
                         "one with Image ▸ Mode ▸ RGB.")
     touched, x, y, width, height = content.mask_intersect()
     if not touched:
         raise UserError(f"The selection does not cover any of '{content.get_name()}'.")
-    region = canvas.Region(x, y, width, height)
-    channels, dtype = canvas.drawable_format(content)
-    if region != canvas.Region(0, 0, content.get_width(), content.get_height()):
-        options = session.crop_face_boxes(options, x, y, width, height)
-    styles = []
-    for item in style_items:
-        style_channels, style_dtype = canvas.drawable_format(item.handle, with_alpha=False)
-        styles.append(canvas.read_pixels(
-            item.handle, canvas.Region(0, 0, item.handle.get_width(), item.handle.get_height()),
-            style_channels, style_dtype))
-    request = session.Request(canvas.read_pixels(content, region, channels, dtype), styles,
-                              style_weights, options, preview_interval)
+    return canvas.Region(x, y, width, height)
+
+
+def _whole(drawable) -> canvas.Region:
+    return canvas.Region(0, 0, drawable.get_width(), drawable.get_height())
+
+
+def _first_run_options(client, folder: Path):
+    """Options that suit the backend's device, remembered as the last ones (so the dialog
+    starts from them too): on a CPU the short ladder, not a job of hours."""
+    from shared import job_time
+
+    options = job_time.first_run_options(client.health()["device"])
+    LastOptions(options).save(folder)
+    return options
+
+
+def _stylize(image, content_item, style_items, style_weights, options, preview_interval):
+    """Run one job for ``content_item`` and insert its result; returns the new layer.
+    ``options`` None: the first run's (see :func:`_first_run_options`)."""
+    from shared import session
+
+    content = content_item.handle
+    region = _region(image, content)
+    styles = [canvas.read_pixels(item.handle, _whole(item.handle),
+                                 *canvas.drawable_format(item.handle, with_alpha=False))
+              for item in style_items]
     settings = PluginSettings.load(PLUGIN_FOLDER)
-
-    def on_progress(text: str, fraction: float) -> None:
-        Gimp.progress_set_text(text)
-        Gimp.progress_update(fraction)
-
     Gimp.progress_init("Portrait Stylization: connecting to the backend")
-    result_layer = canvas.ResultLayer(image, content, region,
-                                      [item.name for item in style_items], options.background)
+    result_layer = None
     try:
-        client = session.connect(settings)
+        client = session.connect(settings, _show_progress)
         try:
+            if options is None:
+                options = _first_run_options(client, recall.settings_folder())
+            if region != _whole(content):
+                options = session.crop_face_boxes(options, *astuple(region))
+            request = session.Request(
+                canvas.read_pixels(content, region, *canvas.drawable_format(content)), styles,
+                style_weights, options, preview_interval)
+            result_layer = canvas.ResultLayer(image, content, region,
+                                              [item.name for item in style_items],
+                                              options.background)
             result, metadata = session.stylize(
-                client, request, on_progress,
-                result_layer.show_preview if preview_interval else None)
+                client, request, _show_progress,
+                result_layer.show_preview if preview_interval else None, settings=settings)
         finally:
             client.close()
         Gimp.progress_set_text("Portrait Stylization: inserting the result")
         layer = result_layer.finish(result, metadata)
     except BaseException:
-        result_layer.discard()
+        if result_layer is not None:
+            result_layer.discard()
         raise
     finally:
         Gimp.progress_end()
@@ -152,7 +176,10 @@ def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
 def run_selected_procedure(procedure, run_mode, image, drawables, config, _data):
     def work():
         style, content = layers.pick_style_and_content([canvas.describe(d) for d in drawables])
-        last = LastOptions.load(recall.settings_folder())
+        folder = recall.settings_folder()
+        if not LastOptions.exists(folder):  # the first run: options suited to the device
+            return _stylize(image, content, [style], None, None, DEFAULT_PREVIEW_INTERVAL)
+        last = LastOptions.load(folder)
         return _stylize(image, content, [style], None, last.options, last.preview_interval)
 
     return _run_guarded(procedure, work)

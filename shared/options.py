@@ -7,7 +7,8 @@ defines a default, a range or a help text. Each option's value type is an
 dialog widget. Pure Python, so GIMP's interpreter can import it without torch or numpy.
 
 An editor's dialog (GIMP, Krita) builds one field per :class:`OptionSpec`: ``spec.label``,
-``spec.help + spec.type.widget_hint`` as its tooltip, a widget of kind ``spec.type.widget``
+``spec.tooltip + spec.type.widget_hint`` as its tooltip (in an artist's words; ``spec.help`` is
+the technical text for the CLI and the protocol reference), a widget of kind ``spec.type.widget``
 (``float``, ``int``, ``bool``, ``choice``, ``text``) with ``spec.type.widget_range()``,
 ``spec.step``, ``spec.digits`` and ``spec.choices``; ``spec.type.to_widget(value)`` fills it and
 ``spec.type.from_widget(raw)`` reads it back, and :meth:`Options.from_dict` validates the lot.
@@ -36,9 +37,12 @@ __all__ = ["Options", "OptionsError", "OptionSpec", "option_specs", "validate"]
 
 
 def _option(type: OptionType, default: Any, help: str, *, group: str = "style",
-            flag: str | None = None) -> Any:
-    """A dataclass field carrying what the CLI, the protocol and the dialogs need."""
-    metadata = {"type": type, "help": help, "group": group, "flag": flag}
+            flag: str | None = None, label: str | None = None, tip: str | None = None) -> Any:
+    """A dataclass field carrying what the CLI, the protocol and the dialogs need: ``help``
+    in technical terms (CLI help, protocol reference), and for the editors' dialogs a
+    ``label`` (with its unit) and a ``tip`` saying what the option does to the picture."""
+    metadata = {"type": type, "help": help, "group": group, "flag": flag, "label": label,
+                "tip": tip}
     if isinstance(default, tuple):
         return field(default_factory=lambda: default, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -63,77 +67,168 @@ class Options:
     (commit 1107fe6) for the style terms and the paper's examples for the face terms."""
 
     content_weight: float = _option(WEIGHT, 0.015, "weight of the VGG-19 content loss "
-                                    "(relu4_2)")
-    tv_weight: float = _option(WEIGHT, 2.0, "weight of the L2 total variation (smoothing) loss")
-    min_scale: int = _option(PIXELS, 128, "the first scale (long side, pixels)")
+                                    "(relu4_2)",
+        label="Content weight",
+        tip="How much of the portrait's own shapes and detail the result keeps: higher stays "
+            "closer to the photo, lower lets the style take over.")
+    tv_weight: float = _option(WEIGHT, 2.0, "weight of the L2 total variation (smoothing) loss",
+        label="Smoothness",
+        tip="Calms fine speckle and noise in the result: higher gives smoother, softer "
+            "surfaces.")
+    min_scale: int = _option(PIXELS, 128, "the first scale (long side, pixels)",
+        label="First size (px)",
+        tip="The long side, in pixels, of the first and coarsest pass, where the overall look"
+            " forms; the picture is then refined at larger sizes up to the result size.")
     end_scale: int = _option(WholeOrZero(32, 8192, "the content's own size"), 512,
                              "the final scale and output long side, in pixels (at least 32); 0 "
-                             "is the content's own long side")
+                             "is the content's own long side",
+        label="Result size (px)",
+        tip="The long side, in pixels, at which the result is painted: larger shows finer "
+            "brush strokes and takes longer; 0 paints at the layer's own size. The result is "
+            "then fitted to the layer.")
     iterations: int = _option(Whole(1, 100000), 500, "Adam iterations at each scale after the "
-                              "first")
+                              "first",
+        label="Steps per size",
+        tip="Refinement steps at each size after the first: more give a more finished look "
+            "and take longer.")
     high_scale_iterations: int | None = _option(
         OptionalWhole(1, 100000), None, f"Adam iterations at scales whose long side exceeds "
         f"{HIGH_SCALE} px, after the first scale (they refine detail; the structure is settled "
-        "below); not set: iterations")
+        "below); not set: iterations",
+        label="Steps at large sizes",
+        tip="Refinement steps at sizes above 1024 px, which only refine detail (0: as Steps "
+            "per size); fewer save much time on big pictures.")
     initial_iterations: int = _option(Whole(1, 100000), 1000, "Adam iterations at the first "
-                                      "scale")
-    step_size: float = _option(Real(1e-6, 1.0), 0.02, "Adam learning rate")
-    avg_decay: float = _option(Real(0.0, 0.9999), 0.99, "decay of the iterate average (EMA)")
-    init: str = _option(Choice(INIT_CHOICES), "content", "initial image")
+                                      "scale",
+        label="Steps at first size",
+        tip="Refinement steps at the first, smallest size, where the overall look forms: more"
+            " take longer.")
+    step_size: float = _option(Real(1e-6, 1.0), 0.02, "Adam learning rate",
+        label="Change per step",
+        tip="How boldly each step changes the picture: higher moves faster but can look "
+            "noisier.")
+    avg_decay: float = _option(Real(0.0, 0.9999), 0.99, "decay of the iterate average (EMA)",
+        label="Step averaging",
+        tip="Blends each step with the ones before it to calm flicker and noise: closer to 1 "
+            "averages over more steps.")
+    init: str = _option(Choice(INIT_CHOICES), "content", "initial image",
+        label="Start from",
+        tip="What the painting starts as: the portrait, flat gray, random noise, or the "
+            "style's average colour.")
     style_scale_fac: float = _option(Real(0.01, 100.0), 1.0, "style image size relative to the "
-                                     "content scale")
+                                     "content scale",
+        label="Style mark size (×)",
+        tip="How large the style's strokes and textures appear: 2 paints with marks twice as "
+            "big, 0.5 with marks half as big.")
     style_size: int | None = _option(OptionalWhole(32, 8192), None, "fixed style image long "
-                                     "side in pixels (overrides style_scale_fac)")
-    pooling: str = _option(Choice(POOLING_CHOICES), "max", "VGG-19 pooling")
+                                     "side in pixels (overrides style_scale_fac)",
+        label="Style picture size (px)",
+        tip="A fixed long side, in pixels, for the style picture; it overrides Style mark "
+            "size.")
+    pooling: str = _option(Choice(POOLING_CHOICES), "max", "VGG-19 pooling",
+        label="Texture character",
+        tip="How the style's texture is gathered: Max gives crisp, contrasty marks; Average "
+            "and L2 softer, blended ones.")
     tile_size: int = _option(WholeOrZero(MIN_TILE_SIZE, 8192, "never tile"), 0,
                              "compute scales whose long side exceeds this (pixels, at least "
                              "64) tile by tile on a moving grid, so memory follows the tile, "
-                             "not the image; 0 never tiles")
-    random_seed: int = _option(Whole(0, 2**63 - 1), 0, "random seed for the initial noise")
+                             "not the image; 0 never tiles",
+        label="Tile size (px)",
+        tip="Paints large pictures in tiles of this many pixels (at least 64), so memory "
+            "follows the tile, not the picture; 0 paints all at once.")
+    random_seed: int = _option(Whole(0, 2**63 - 1), 0, "random seed for the initial noise",
+        label="Random seed",
+        tip="Changes the random noise the painting may start from; the same number gives the "
+            "same result.")
 
     face_weight: float = _option(WEIGHT, 0.25, "weight of the FaceID loss (FaceNet features); "
-                                 "0 turns it off", group="faces")
+                                 "0 turns it off", group="faces",
+        label="Face likeness",
+        tip="How strongly faces keep the person's likeness (who they look like); 0 turns it "
+            "off.")
     mesh_weight: float = _option(WEIGHT, 0.015, "weight of the FaceMesh landmark loss; 0 turns "
-                                 "it off", group="faces")
+                                 "it off", group="faces",
+        label="Face shape",
+        tip="How strongly faces keep their shape: eyes, nose, mouth and jawline stay in "
+            "place; 0 turns it off.")
     face_layers: tuple[int, ...] = _option(
         Indices(FACENET_CHILDREN), (0, 1, 3, 4, 5), "InceptionResnetV1 children whose outputs "
         "the FaceID loss compares (the paper's code: 0,1,3,4,5; its text: conv_1a, conv_2a, "
-        "maxpool_3a, conv_4a, conv_4b = 0,1,3,5,6)", group="faces")
+        "maxpool_3a, conv_4a, conv_4b = 0,1,3,5,6)", group="faces",
+        label="Face detail levels",
+        tip="Which levels of the face recognizer are compared, from fine edges (0) to whole "
+            "features (14).")
     face_padding: float = _option(Real(0.0, 2.0), 0.2, "padding around each face box, as a "
-                                  "fraction of its long side", group="faces")
-    square_faces: bool = _option(Flag(), False, "pad face boxes to squares", group="faces")
+                                  "fraction of its long side", group="faces",
+        label="Face margin (×)",
+        tip="Extra room around each face found, as a share of the face's size (0.2: 20 %).")
+    square_faces: bool = _option(Flag(), False, "pad face boxes to squares", group="faces",
+        label="Square face areas",
+        tip="Make each face area square.")
     face_crops: bool = _option(Flag(), True, "compare face crops; the --no-face-crops flag "
                                "sends the whole image through the face models instead",
-                               group="faces", flag="no-face-crops")
+                               group="faces", flag="no-face-crops",
+        label="Look at each face up close",
+        tip="Judge likeness and shape on each face separately, which suits small faces; off, "
+            "the whole picture is judged at once.")
     min_face_size: int = _option(Whole(1, 8192), 20, "ignore detected faces whose short side "
                                  "is smaller (pixels at the scale being processed)",
-                                 group="faces")
+                                 group="faces",
+        label="Smallest face (px)",
+        tip="Faces smaller than this many pixels (at the size being painted) are left to the "
+            "style.")
     face_threshold: float = _option(Real(0.0, 1.0), 0.95, "MTCNN confidence needed to accept a "
-                                    "face", group="faces")
+                                    "face", group="faces",
+        label="Face detection certainty",
+        tip="How sure the face finder must be before it treats something as a face (0 to 1): "
+            "lower finds more, including false ones.")
     face_boxes: tuple[tuple[float, float, float, float], ...] = _option(
         Boxes(), (), "face boxes X0,Y0,X1,Y1 in content pixels; given, they replace detection",
-        group="faces", flag="face-box")
+        group="faces", flag="face-box",
+        label="Face areas (px)",
+        tip="Mark faces yourself, as X0,Y0,X1,Y1 in the layer's pixels; given, they replace "
+            "automatic face finding.")
     face_feather: float = _option(Real(0.0, 0.5), 0.15, "width of the fade of the face terms "
                                   "beyond the face region's edge, as a fraction of the crop "
-                                  "side", group="faces")
+                                  "side", group="faces",
+        label="Face edge softness",
+        tip="How gradually the face protection fades beyond the edge of each face, as a share"
+            " of its size.")
     face_blur: float = _option(Real(0.0, 8.0), 2.0, "Gaussian blur (sigma, pixels of the face "
                                "networks' inputs) of the face crops of content and result, so "
-                               "fine texture cannot satisfy the face terms", group="faces")
+                               "fine texture cannot satisfy the face terms", group="faces",
+        label="Face texture softening (px)",
+        tip="Softens what the face protection looks at, so the style's fine texture cannot "
+            "pass for a face's features; 0: no softening.")
     face_jitter: float = _option(Real(0.0, 0.25), 0.0, "random shift and scale of the face "
                                  "crops at each iteration, as a fraction of their side "
-                                 "(seeded by random_seed)", group="faces")
+                                 "(seeded by random_seed)", group="faces",
+        label="Face area wobble (×)",
+        tip="Shifts and resizes the face areas a little at every step, as a share of their "
+            "size, for a steadier likeness; 0: none.")
     face_reliability: bool = _option(Flag(), False, "weight each face's mesh loss by FaceMesh's "
-                                     "presence times the face's frontality", group="faces")
+                                     "presence times the face's frontality", group="faces",
+        label="Trust clear faces more",
+        tip="Keep the shape of faces seen clearly and from the front more strongly than "
+            "doubtful or turned ones.")
     face_shape: str = _option(Choice(FACE_SHAPE_CHOICES), "oval", "region the face terms pull: "
                               "oval (the face, from FaceMesh's face oval; the box where FaceMesh "
-                              "is unsure) or box (the whole crop)", group="faces")
+                              "is unsure) or box (the whole crop)", group="faces",
+        label="Face area shape",
+        tip="Oval: protect the face itself; Box: protect the whole square around it.")
 
     background: str = _option(Choice(BACKGROUND_CHOICES), "keep", "background handling: keep "
                               "it; flat (replace with a colour before stylizing); restore "
                               "(stylize on flat, put the original back); alpha (matte becomes "
-                              "the output alpha)", group="background")
+                              "the output alpha)", group="background",
+        label="Background",
+        tip="Keep: stylize everything; Flat: replace the background with a colour before "
+            "stylizing; Restore: stylize on that colour, then put the original background "
+            "back; Alpha: make the background transparent.")
     background_colour: tuple[int, int, int] = _option(
-        Colour(), (255, 255, 255), "flat background colour R,G,B (0-255)", group="background")
+        Colour(), (255, 255, 255), "flat background colour R,G,B (0-255)", group="background",
+        label="Flat background colour",
+        tip="The colour that Flat and Restore put behind the person.")
 
     def __post_init__(self) -> None:
         validate(self)
@@ -179,13 +274,24 @@ class OptionSpec:
     help: str
     group: str
     flag: str
+    dialog_label: str | None = None
+    tip: str | None = None
 
     @property
     def label(self) -> str:
-        """A dialog label: ``face_weight`` → ``Face weight`` (no underscores, which GTK and Qt
-        read as mnemonic markers)."""
+        """A dialog label in an artist's words, with its unit, e.g. ``Result size (px)``;
+        without one, from the name: ``face_weight`` → ``Face weight`` (no underscores, which
+        GTK and Qt read as mnemonic markers)."""
+        if self.dialog_label:
+            return self.dialog_label
         words = self.name.replace("_", " ")
         return words[:1].upper() + words[1:]
+
+    @property
+    def tooltip(self) -> str:
+        """A dialog tooltip: what the option does to the picture (the technical ``help``
+        stays with the CLI and the protocol reference)."""
+        return self.tip or self.help
 
     @property
     def minimum(self) -> float | None:
@@ -221,7 +327,8 @@ class OptionSpec:
 _SPECS = tuple(OptionSpec(f.name, f.metadata["type"],
                           f.default if f.default is not MISSING else f.default_factory(),
                           f.metadata["help"], f.metadata["group"],
-                          f.metadata["flag"] or f.name.replace("_", "-"))
+                          f.metadata["flag"] or f.name.replace("_", "-"),
+                          f.metadata["label"], f.metadata["tip"])
                for f in fields(Options))
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from shared.backend_launcher import default_log_path
 from shared.client import (
+    START_POLL_S,
     BackendError,
     BackendUnavailable,
     Client,
@@ -19,9 +22,11 @@ from shared.client import (
     JobCancelled,
     ProtocolMismatch,
 )
-from shared.messages import Preview, Progress, Queued
+from shared.job_time import TimeLeft, duration_text, rough_seconds, seconds_per_megapixel
+from shared.messages import Preview, Progress, Queued, Started
 from shared.options import Options
 from shared.plugin_settings import PluginSettings
+from shared.schedule import ScaleStep, scale_plan
 
 # A backend on this machine answers health in milliseconds; waiting long for one that is not
 # there only delays starting it. Later requests may carry large images, so they wait longer.
@@ -63,10 +68,21 @@ def crop_face_boxes(options: Options, x: int, y: int, width: int, height: int) -
     return options.replace(face_boxes=tuple(boxes))
 
 
-def progress_text(event: Progress) -> str:
-    """The status line for a progress event: scale, size and iteration."""
+def progress_text(event: Progress, seconds_left: float | None = None) -> str:
+    """The status line for a progress event: scale, size and iteration, and roughly how long
+    the job still takes when that is known."""
+    left = "" if seconds_left is None else f", {duration_text(seconds_left)} left"
     return (f"Portrait Stylization: {event.scale_label()}, iteration {event.iteration}/"
-            f"{event.iterations}")
+            f"{event.iterations}{left}")
+
+
+def started_text(event: Started, plan: Sequence[ScaleStep]) -> str:
+    """The status line when the job starts: its size and, on a CPU, roughly how long it takes."""
+    sizes = f"{len(plan)} {'size' if len(plan) == 1 else 'sizes'} up to " \
+            f"{plan[-1].width}×{plan[-1].height} px"
+    rough = rough_seconds(plan, event.device)
+    took = "" if rough is None else f", {duration_text(rough)} on the CPU (rough estimate)"
+    return f"Portrait Stylization: painting at {sizes}{took}"
 
 
 def _first_line(text: str) -> str:
@@ -74,16 +90,44 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "no details given"
 
 
-def connect(settings: PluginSettings) -> Client:
+def fetch_command(settings: PluginSettings) -> str:
+    """The command that downloads the model files, next to the recorded interpreter when it
+    is a virtual environment's ``python``."""
+    python = Path(settings.python or "")
+    if python.name.startswith("python"):
+        return f"{python.with_name('portrait-stylize')} weights fetch"
+    return "portrait-stylize weights fetch"
+
+
+def log_path(settings: PluginSettings) -> str:
+    """Where a backend the plug-in started writes its log."""
+    return str(settings.log_path or default_log_path())
+
+
+def _report_nothing(_text: str, _fraction: float) -> None:
+    """Progress goes nowhere unless the caller shows it."""
+
+
+def connect(settings: PluginSettings, on_progress: ProgressCallback = _report_nothing
+            ) -> Client:
     """A client of a running backend; starts one (with the recorded interpreter) when none
-    answers. Raises :class:`StylizationFailed` when none can be reached or started, or when it
+    answers, saying so through ``on_progress`` (starting it loads the models, which takes a
+    while). Raises :class:`StylizationFailed` when none can be reached or started, or when it
     speaks another protocol version."""
     client = Client(settings.endpoint, timeout=FIRST_CONTACT_S)
     try:
-        if settings.python is None:
-            client.health()
-        else:
-            client.ensure_running(settings.python, settings.server_args, settings.log_path)
+        on_progress("Portrait Stylization: connecting to the backend", 0.0)
+        try:
+            health = client.health(timeout=START_POLL_S)
+        except BackendUnavailable:
+            if settings.python is None:
+                raise
+            on_progress("Portrait Stylization: starting the backend and loading its models "
+                        "(the first start takes a minute or so)", 0.0)
+            health = client.ensure_running(settings.python, settings.server_args,
+                                           settings.log_path)
+        if health.get("loading"):
+            on_progress("Portrait Stylization: the backend is loading its models", 0.0)
     except ProtocolMismatch as err:
         client.close()
         raise StylizationFailed(f"The backend at {settings.endpoint} speaks another protocol "
@@ -97,12 +141,29 @@ def connect(settings: PluginSettings) -> Client:
     return client
 
 
+def failure_message(err: BackendError, settings: PluginSettings) -> str:
+    """One line for a job the backend could not do, saying what to do about it."""
+    if err.code == "missing_weights":
+        return ("Portrait Stylization cannot run yet: its model files are not downloaded. In a "
+                f"terminal, run '{fetch_command(settings)}', then run the filter again "
+                f"(details in the backend's log, {log_path(settings)}).")
+    if err.code == "out_of_memory":
+        return ("The backend ran out of memory for this size: choose a smaller Result size "
+                f"(px) and run the filter again ({_first_line(err.message)}).")
+    return (f"The backend could not stylize ({err.code}): {_first_line(err.message)} "
+            f"(details in the backend's log, {log_path(settings)}).")
+
+
 def stylize(client: Client, request: Request, on_progress: ProgressCallback,
             on_preview: PreviewCallback | None = None,
-            should_cancel: Callable[[], bool] | None = None) -> tuple[ImageData, dict[str, Any]]:
+            should_cancel: Callable[[], bool] | None = None, *,
+            settings: PluginSettings | None = None) -> tuple[ImageData, dict[str, Any]]:
     """Run one job to its end: ``(image, metadata)``. Progress events reach ``on_progress`` as
     ``(text, fraction in [0, 1])``, preview frames ``on_preview``. ``should_cancel`` is asked
-    after each event; when it says yes the job is cancelled (:class:`StylizationCancelled`)."""
+    after each event; when it says yes the job is cancelled (:class:`StylizationCancelled`).
+    ``settings`` let a failure say which command to run and where the log is."""
+    plan = scale_plan(request.options, (request.content.width, request.content.height))
+    time_left = TimeLeft(plan)
     try:
         job = client.submit(request.content, list(request.styles), request.style_weights,
                             request.options, request.preview_interval if on_preview else 0)
@@ -113,7 +174,11 @@ def stylize(client: Client, request: Request, on_progress: ProgressCallback,
                 job.cancel()
                 cancel_sent = True
             if isinstance(event, Progress):
-                on_progress(progress_text(event), float(event.fraction))
+                left = time_left.update(event.scale_index, event.iteration)
+                on_progress(progress_text(event, left), float(event.fraction))
+            elif isinstance(event, Started):
+                time_left.prior = seconds_per_megapixel(event.device)
+                on_progress(started_text(event, plan), 0.0)
             elif isinstance(event, Preview) and on_preview is not None:
                 on_preview(event.image)
             elif isinstance(event, Queued) and event.position > 0:
@@ -125,8 +190,7 @@ def stylize(client: Client, request: Request, on_progress: ProgressCallback,
         raise StylizationFailed(f"The backend stopped answering: {_first_line(err.message)}"
                                 ) from err
     except BackendError as err:
-        raise StylizationFailed(f"The backend could not stylize ({err.code}): "
-                                f"{_first_line(err.message)}") from err
+        raise StylizationFailed(failure_message(err, settings or PluginSettings())) from err
 
 
 def fidelity_summary(metadata: dict[str, Any]) -> str | None:

@@ -10,12 +10,10 @@ from backend.cli.common import add_model_flags
 from backend.cli.job import InProcess, JobRequest, add_job_arguments, run_job
 from backend.cli.option_args import options_from_args
 from backend.models.bundle import pick_device
+from shared.job_time import CPU_FIRST_RUN
 
 # Images shipped inside the scikit-image wheel: no download needed.
 DEMO_STYLES = ("hubble_deep_field", "immunohistochemistry", "coffee", "gravel", "brick")
-# Crowson's defaults take hours on a laptop CPU (about 3 s per iteration at 256 px on 2 cores);
-# on the CPU the demo runs a short ladder instead unless the user sets these flags.
-CPU_PRESET = {"end_scale": 256, "initial_iterations": 100, "iterations": 50}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     style = Image.fromarray(getattr(data, args.style)()).convert("RGB")
     options = options_from_args(args)
     if pick_device(args.device).type == "cpu":
-        preset = {k: v for k, v in CPU_PRESET.items() if getattr(args, k) is None}
+        # Crowson's defaults take hours on a laptop CPU: a short ladder instead, unless the
+        # user sets these flags (the GIMP plug-in's first run uses the same).
+        preset = {k: v for k, v in CPU_FIRST_RUN.items() if getattr(args, k) is None}
         options = options.replace(**preset)
         if preset:
             print("Running on the CPU: using a short demo ladder ("

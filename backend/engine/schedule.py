@@ -9,46 +9,8 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from shared.options import HIGH_SCALE, Options
-
-
-def size_to_fit(size: tuple[int, int], max_dim: int, scale_up: bool = False) -> tuple[int, int]:
-    """``(w, h)`` with the long side ``max_dim`` and the short side rounded proportionally;
-    without ``scale_up`` a size already within ``max_dim`` is kept."""
-    w, h = size
-    if not scale_up and max(w, h) <= max_dim:
-        return w, h
-    if h > w:
-        return round(max_dim * w / h), max_dim
-    return max_dim, round(max_dim * h / w)
-
-
-def scale_ladder(min_scale: int, end_scale: int) -> list[int]:
-    """Scales from ``end_scale`` down by factors of √2 while ≥ ``min_scale``, ascending."""
-    scales, i, scale = set(), 0, end_scale
-    while scale >= min_scale:
-        scales.add(scale)
-        i += 1
-        scale = round(end_scale / 2 ** (i / 2))
-    return sorted(scales)
-
-
-def job_scales(options: Options, content_size: tuple[int, int]) -> list[int]:
-    """The scale ladder of a job on a content of ``content_size`` ``(w, h)`` pixels:
-    :func:`scale_ladder` from ``min_scale`` (at most the end) to ``end_scale``, or to the
-    content's long side when ``end_scale`` is 0."""
-    end = options.end_scale or max(content_size)
-    return scale_ladder(min(options.min_scale, end), end)
-
-
-def scale_iterations(options: Options, scales: list[int]) -> list[int]:
-    """Adam iterations at each of ``scales`` (long sides in pixels, ascending):
-    ``initial_iterations`` at the first, then ``iterations``, or ``high_scale_iterations``
-    (when set) at scales above :data:`shared.options.HIGH_SCALE`."""
-    later = [options.high_scale_iterations
-             if options.high_scale_iterations is not None and scale > HIGH_SCALE
-             else options.iterations for scale in scales[1:]]
-    return [options.initial_iterations, *later]
+# The ladder is shared with the clients, which estimate a job's work from it.
+from shared.schedule import job_scales, scale_iterations, scale_ladder, size_to_fit  # noqa: F401
 
 
 def resize(image: torch.Tensor, size_hw: tuple[int, int], mode: str) -> torch.Tensor:

@@ -40,20 +40,30 @@ def show(window):
     settle()
 
 
-def widget_texts(widget, found=None):
-    """What each labelled field shows: ``{label text: field text}`` for spin buttons and entries
-    (their label is the nearest GtkLabel before them in the same container)."""
-    found = {} if found is None else found
-    if isinstance(widget, Gtk.Container):
-        label = None
-        for child in widget.get_children():
-            if isinstance(child, Gtk.Label):
-                label = child.get_text()
-            elif isinstance(child, (Gtk.SpinButton, Gtk.Entry)) and label:
-                found[label] = child.get_text()
-            else:
-                widget_texts(child, found)
-    return found
+def _label_of(field):
+    if isinstance(field, GimpUi.Labeled):
+        return field.get_label().get_text()
+    if isinstance(field, Gtk.CheckButton):
+        return field.get_label()
+    if field.find_property("label") is not None:
+        return field.get_property("label")
+    return None
+
+
+def fields(window, names):
+    """What the field of each argument in ``names`` shows: its widget type, its label and,
+    for number and text fields, the text in it."""
+    shown = {}
+    for name in names:
+        field = window.get_widget(name, GObject.TYPE_NONE)
+        text = None
+        if isinstance(field, GimpUi.LabelSpin):
+            text = field.get_spin_button().get_text()
+        elif isinstance(field, GimpUi.LabelEntry):
+            text = field.get_entry().get_text()
+        shown[name] = {"widget": type(field).__name__, "label": _label_of(field),
+                       "text": text}
+    return shown
 
 
 def labels(widget, found=None):
@@ -70,12 +80,13 @@ def labels(widget, found=None):
 def redraw(window):
     """Wait until ``window`` has painted its current state (GTK paints on its frame clock,
     after the changes that led to it)."""
-    drawn = []
-    handler = window.connect_after("draw", lambda *_args: drawn.append(True))
+    painted = []
+    clock = window.get_frame_clock()
+    handler = clock.connect("after-paint", lambda *_args: painted.append(True))
     window.queue_draw()
-    while not drawn:
+    while not painted:
         Gtk.main_iteration()
-    window.disconnect(handler)
+    clock.disconnect(handler)
     settle()
     Gdk.Display.get_default().sync()
 
@@ -104,6 +115,5 @@ def dialog_state(window):
     return {"size": [window.get_allocated_width(), window.get_allocated_height()],
             "ok": [x, y, allocation.width, allocation.height],
             "ok_sensitive": ok.is_sensitive(), "labels": labels(window),
-            "fields": widget_texts(window),
             "screen": [Gdk.Screen.get_default().get_width(),
                        Gdk.Screen.get_default().get_height()]}

@@ -17,9 +17,12 @@ from collections.abc import Callable
 
 import pytest
 
+from gimp_plugin.settings import LAST_OPTIONS_FILE
 from shared.client import Client
+from shared.job_time import CPU_FIRST_RUN
+from shared.options import Options
 from tests.gimp.harness import free_endpoint, plugin_processes, stop_backend
-from tests.gimp.scenarios import DIALOG, RESULT, TINY, arguments_text
+from tests.gimp.scenarios import DIALOG, RESULT, SELECTED, TINY, arguments_text
 
 pytestmark = pytest.mark.gimp
 
@@ -82,6 +85,40 @@ def test_cancelling_gimps_progress_cancels_the_backend_job(gimp, photos, backend
     assert call["layers"] == ["Starry Night", "Portrait"]
     assert call["undo_enabled"]
     assert "inconsistent state" not in run.output
+
+
+def test_the_quick_commands_first_run_suits_a_cpu(gimp, photos, backend):
+    # With no options chosen yet, the two-layer command must not start Crowson's full job
+    # (hours on a CPU): it picks the short ladder for the backend's device, remembers it, and
+    # the dialog then starts from it too. The test backend runs on the CPU.
+    with backend.client() as client:
+        assert client.health()["device"] == "cpu"
+    remembered = gimp.home / ".config" / "GIMP" / "3.0" / "plug-in-settings" / LAST_OPTIONS_FILE
+    before = remembered.read_bytes() if remembered.exists() else None
+    remembered.unlink(missing_ok=True)
+    try:
+        process, out_dir = gimp.start(f"""
+def body():
+    image = canvas(80, 80)
+    content = add_layer(image, {photos.portrait!r}, "Portrait")
+    style = add_layer(image, {photos.style!r}, "Starry Night", position=0)
+    result = run_procedure({SELECTED!r}, image, [content, style])
+    REPORT["calls"]["quick"] = {{"status": result["status"], "error": result["error"]}}
+scenario(body)
+""")
+        with backend.client() as client:
+            wait_for(lambda: _running_job(client), 120, "the job to start")
+            os.kill(plugin_processes(process)[0], signal.SIGKILL)  # as GIMP's cancel does
+            wait_for(lambda: _running_job(client) is None, 30, "the backend to drop the job")
+        gimp.finish(process, out_dir)
+        chosen = json.loads(remembered.read_text())["options"]
+    finally:
+        if before is None:
+            remembered.unlink(missing_ok=True)
+        else:
+            remembered.write_bytes(before)
+    assert {key: chosen[key] for key in CPU_FIRST_RUN} == CPU_FIRST_RUN
+    assert chosen["end_scale"] < Options().end_scale
 
 
 @pytest.fixture(scope="module")

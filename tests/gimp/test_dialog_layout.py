@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gimp_plugin.arguments import dialog_arguments
 from tests.gimp.harness import SCREEN, VirtualDisplay
 from tests.gimp.scenarios import DIALOG
 
@@ -46,7 +47,12 @@ def body():
     config.set_property("style-layer", style)
     settle()
     REPORT["style"] = dialog_state(window)
+    REPORT["fields"] = fields(window, [spec.name for spec in arguments.dialog_arguments()])
     screenshot(window, "style")
+    window.get_widget("advanced-notebook", GObject.TYPE_NONE).set_current_page(1)
+    screenshot(window, "faces")
+    window.get_widget("advanced-notebook", GObject.TYPE_NONE).set_current_page(2)
+    screenshot(window, "background")
     window.destroy()
 scenario(body)
 """, env={"DISPLAY": display.display})
@@ -65,6 +71,38 @@ def test_the_dialog_fits_a_1366_by_768_screen(run):
     assert width <= SCREEN[0] and height <= SCREEN[1] - 100, state["size"]
     x, y, ok_width, ok_height = state["ok"]
     assert x >= 0 and x + ok_width <= width and y >= 0 and y + ok_height <= height
+
+
+ARGUMENTS = {argument.name: argument for argument in dialog_arguments()}
+
+
+@pytest.mark.parametrize("name", [name for name, argument in ARGUMENTS.items()
+                                  if argument.kind in ("int", "double")])
+def test_every_number_field_shows_its_value_faithfully(run, name):
+    # GIMP's own choice of digits showed content weight 0.015 as "0.0" and 0.25 as "0.2".
+    field = run.report["fields"][name]
+    assert field["widget"] == "LabelSpin"
+    assert float(field["text"]) == ARGUMENTS[name].default, field
+
+
+def test_the_weights_read_as_they_are(run):
+    shown = {name: run.report["fields"][name]["text"]
+             for name in ("content-weight", "face-weight", "mesh-weight")}
+    assert shown == {"content-weight": "0.015", "face-weight": "0.25", "mesh-weight": "0.015"}
+
+
+@pytest.mark.parametrize("name", list(ARGUMENTS))
+def test_every_field_has_a_label(run, name):
+    label = run.report["fields"][name]["label"]
+    assert label and label.replace("_", "") == ARGUMENTS[name].label
+
+
+def test_text_fields_are_one_line_and_the_colour_is_a_colour_button(run):
+    fields = run.report["fields"]
+    assert fields["face-layers"] == {"widget": "LabelEntry", "label": "Face detail levels",
+                                     "text": "0,1,3,4,5"}
+    assert fields["face-boxes"]["widget"] == "LabelEntry"
+    assert fields["background-colour"]["widget"] == "LabelColor"
 
 
 def test_ok_is_greyed_out_until_a_style_layer_is_chosen(run):

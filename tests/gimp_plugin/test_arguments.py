@@ -35,7 +35,7 @@ def test_help_defaults_and_ranges_come_from_the_option_specs():
     for spec in option_specs():
         argument = arguments[spec.name.replace("_", "-")]
         assert argument.option == spec.name
-        assert argument.blurb.startswith(spec.help)
+        assert argument.blurb.startswith(spec.tooltip)
         if spec.type.tag in ("float", "int"):
             assert argument.default == spec.default
             assert argument.minimum == spec.minimum
@@ -46,7 +46,29 @@ def test_help_defaults_and_ranges_come_from_the_option_specs():
 
 def test_labels_carry_no_mnemonic_underscores():
     assert all("_" not in argument.label for argument in dialog_arguments())
-    assert by_name()["face-weight"].label == "Face weight"
+    assert by_name()["face-weight"].label == "Face likeness"
+
+
+TECHNICAL_WORDS = ("VGG", "FaceNet", "FaceMesh", "MTCNN", "Adam", "EMA", "relu", "Inception",
+                   "loss", "iteration", "scale fac", "Tv ", "_")
+
+
+@pytest.mark.parametrize("argument", dialog_arguments(), ids=lambda argument: argument.name)
+def test_the_dialog_speaks_to_artists(argument):
+    for word in TECHNICAL_WORDS:
+        assert word not in argument.label and word not in argument.blurb, word
+
+
+@pytest.mark.parametrize("name", ["min-scale", "end-scale", "style-size", "min-face-size",
+                                  "face-boxes"])
+def test_sizes_in_pixels_say_so_in_their_label(name):
+    assert by_name()[name].label.endswith("(px)")
+
+
+def test_a_colour_is_a_gimp_colour_argument_holding_the_options_text():
+    colour = by_name()["background-colour"]
+    assert colour.kind == "color" and colour.default == "255,255,255"
+    assert engine_options({"background-colour": "10,20,30"}).background_colour == (10, 20, 30)
 
 
 def test_the_default_arguments_give_the_default_options():
@@ -74,9 +96,9 @@ def test_an_empty_string_from_gimp_may_arrive_as_none():
 
 
 @pytest.mark.parametrize("values, words", [
-    ({"face-layers": "0,x"}, "Face layers"),
-    ({"face-boxes": "1,2,3"}, "Face boxes"),
-    ({"face-boxes": "1,2,3,nan"}, "Face boxes"),
+    ({"face-layers": "0,x"}, "Face detail levels"),
+    ({"face-boxes": "1,2,3"}, r"Face areas \(px\)"),
+    ({"face-boxes": "1,2,3,nan"}, r"Face areas \(px\)"),
     ({"content-weight": -1.0}, "content_weight"),
     ({"background": "sky"}, "background"),
 ])
@@ -107,7 +129,7 @@ def test_number_arguments_show_enough_digits_for_their_defaults():
 
 
 def test_a_text_argument_that_cannot_be_read_names_its_label_once():
-    with pytest.raises(OptionsError, match=r"^Background colour: expected R,G,B \(0-255\) or "
+    with pytest.raises(OptionsError, match=r"^Flat background colour: expected R,G,B \(0-255\) or "
                                            r"#rrggbb, got '#12'$"):
         engine_options({"background-colour": "#12"})
 

@@ -168,9 +168,12 @@ def test_an_option_error_names_the_option_once() -> None:
         SPECS["iterations"].coerce(0)
 
 
-def test_labels_are_the_option_names_in_words() -> None:
-    assert SPECS["face_weight"].label == "Face weight"
+def test_labels_and_tooltips_speak_to_artists_and_help_stays_technical() -> None:
+    assert SPECS["face_weight"].label == "Face likeness"
+    assert SPECS["end_scale"].label == "Result size (px)"
     assert all("_" not in spec.label for spec in SPECS.values())
+    assert all(spec.tooltip != spec.help for spec in SPECS.values())
+    assert "FaceNet" in SPECS["face_weight"].help
 
 
 def test_the_documented_json_type_of_each_option_type_describes_its_json_default() -> None:

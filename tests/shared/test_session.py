@@ -8,15 +8,19 @@ import threading
 import pytest
 import zmq
 
-from shared.messages import Progress
+from shared.client import BackendError
+from shared.messages import Progress, Started
 from shared.options import Options
 from shared.plugin_settings import PluginSettings
+from shared.schedule import scale_plan
 from shared.session import (
     StylizationFailed,
     connect,
     crop_face_boxes,
+    failure_message,
     fidelity_summary,
     progress_text,
+    started_text,
 )
 from tests.gimp.harness import free_endpoint
 
@@ -87,3 +91,48 @@ def test_face_boxes_move_into_the_crop_and_are_clipped_or_dropped():
     cropped = crop_face_boxes(options, 8, 6, 40, 20)
     assert cropped.face_boxes == ((2.0, 4.0, 22.0, 20.0), (37.0, 9.0, 40.0, 19.0))
     assert options.face_boxes[0] == (10, 10, 30, 30)  # the caller's options are left alone
+
+
+def test_missing_weights_say_which_command_to_run_and_where_the_log_is():
+    settings = PluginSettings(python="/home/ada/portrait/.venv/bin/python",
+                              log_path="/home/ada/.local/state/backend.log")
+    message = failure_message(BackendError("missing_weights", "missing weights file "
+                                           "vgg19.pth (…). Looked in: /x.\nFetch it with …"),
+                              settings)
+    assert "'/home/ada/portrait/.venv/bin/portrait-stylize weights fetch'" in message
+    assert "/home/ada/.local/state/backend.log" in message
+    assert "run the filter again" in message and "\n" not in message
+
+
+def test_out_of_memory_says_which_field_to_lower():
+    message = failure_message(BackendError("out_of_memory", "needs 9 GiB; 1024 px fits"),
+                              PluginSettings())
+    assert "Result size (px)" in message and "1024 px fits" in message
+
+
+def test_starting_a_backend_says_so_before_the_wait(tmp_path):
+    # A recorded interpreter that cannot start a backend: connect says it is starting one
+    # (and loading models) before the wait, then fails with one line naming the log.
+    seen = []
+    settings = PluginSettings(endpoint=free_endpoint(), python=str(tmp_path / "no-python"),
+                              log_path=str(tmp_path / "backend.log"))
+    with pytest.raises(StylizationFailed, match="could not be started") as caught:
+        connect(settings, lambda text, fraction: seen.append(text))
+    assert seen[0] == "Portrait Stylization: connecting to the backend"
+    assert "starting the backend and loading its models" in seen[1]
+    assert "\n" not in str(caught.value)
+
+
+def test_progress_says_roughly_how_long_is_left():
+    event = Progress(job_id="j", scale_index=0, n_scales=2, width=128, height=128,
+                     iteration=5, iterations=100, losses={}, fraction=0.1)
+    assert progress_text(event, 720).endswith("iteration 5/100, about 12 min left")
+
+
+def test_the_start_says_how_big_the_job_is_and_on_a_cpu_roughly_how_long():
+    plan = scale_plan(Options(), (512, 512))
+    on_cpu = started_text(Started(job_id="j", sequence=1, run_index=1, device="cpu"), plan)
+    assert on_cpu.startswith("Portrait Stylization: painting at 5 sizes up to 512×512 px, ")
+    assert on_cpu.endswith(" h on the CPU (rough estimate)")
+    on_gpu = started_text(Started(job_id="j", sequence=1, run_index=1, device="cuda:0"), plan)
+    assert on_gpu == "Portrait Stylization: painting at 5 sizes up to 512×512 px"
