@@ -107,9 +107,9 @@ def body():
 scenario(body)
 """)
         with backend.client() as client:
-            wait_for(lambda: _running_job(client), 120, "the job to start")
+            wait_for(lambda: _jobs_running(client) == 1, 120, "the job to start")
             os.kill(plugin_processes(process)[0], signal.SIGKILL)  # as GIMP's cancel does
-            wait_for(lambda: _running_job(client) is None, 30, "the backend to drop the job")
+            wait_for(lambda: _jobs_running(client) == 0, 30, "the backend to drop the job")
         gimp.finish(process, out_dir)
         chosen = json.loads(remembered.read_text())["options"]
     finally:
