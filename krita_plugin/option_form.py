@@ -61,7 +61,7 @@ def make_editor(spec: OptionSpec) -> QWidget:
     else:
         editor = QLineEdit()
     editor.setObjectName(f"option_{spec.name}")
-    editor.setToolTip(spec.help + spec.type.widget_hint)
+    editor.setToolTip(spec.tooltip + spec.type.widget_hint)
     set_editor_value(editor, spec, spec.type.to_widget(spec.default))
     return editor
 

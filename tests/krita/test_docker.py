@@ -118,7 +118,7 @@ def test_the_docker_offers_every_option_from_the_one_definition(run):
     kinds = {"float": "QDoubleSpinBox", "int": "QSpinBox", "bool": "QCheckBox",
              "choice": "QComboBox", "text": "QLineEdit"}
     assert run.report["widgets"] == {spec.name: kinds[spec.type.widget] for spec in specs}
-    assert run.report["tooltips"] == {spec.name: spec.help + spec.type.widget_hint
+    assert run.report["tooltips"] == {spec.name: spec.tooltip + spec.type.widget_hint
                                       for spec in specs}
     assert sorted(run.report["main"]) == sorted(MAIN_OPTIONS)
     assert run.report["advanced_hidden_at_first"] and not run.report["advanced_hidden_after_click"]
