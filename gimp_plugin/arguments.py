@@ -31,7 +31,8 @@ GIMP_KINDS = {"float": "double", "int": "int", "bool": "boolean", "choice": "cho
 @dataclass(frozen=True)
 class ArgumentSpec:
     """One procedure argument. ``kind`` is ``int``, ``double``, ``boolean``, ``choice``,
-    ``string``, ``color`` (whose value here is the colour's ``R,G,B`` text) or ``layer``;
+    ``string``, ``color`` (text ``R,G,B`` for scripts, a colour button in the dialog) or
+    ``layer``;
     ``option`` names the engine option it feeds (None for the plug-in's own arguments) and
     ``value_type`` is that option's type, which converts between the argument's value and the
     option's. ``step`` and ``digits`` are a number field's increment and the decimal digits it
@@ -91,13 +92,12 @@ def _bounds(kind: str, spec: OptionSpec) -> tuple[float | None, float | None]:
 
 
 def _from_spec(spec: OptionSpec) -> ArgumentSpec:
-    # A colour is a GIMP colour argument (a colour button in the dialog); its value here is
-    # still the option's text, which the GIMP side turns into a GIMP colour and back.
+    # A colour is text for scripts, as on the command line, and a colour button in the dialog.
     kind = "color" if isinstance(spec.type, Colour) else GIMP_KINDS[spec.type.widget]
     minimum, maximum = _bounds(kind, spec)
     return ArgumentSpec(
         name=argument_name(spec.name), kind=kind, label=spec.label,
-        blurb=spec.tooltip + ("" if kind == "color" else spec.type.widget_hint),
+        blurb=spec.tooltip + spec.type.widget_hint,
         default=spec.type.to_widget(spec.default),
         minimum=minimum, maximum=maximum, choices=spec.choices, group=spec.group,
         option=spec.name, value_type=spec.type, step=spec.step, digits=spec.digits)

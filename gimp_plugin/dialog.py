@@ -32,6 +32,7 @@ from shared import layers  # noqa: E402
 from shared.options import MAIN_OPTIONS  # noqa: E402
 
 _FLAGS = GObject.ParamFlags.READWRITE
+MAX_FIELD_CHARS = 10  # a number field is as wide as its widest value, up to this
 
 
 def _choice(spec: ArgumentSpec) -> Gimp.Choice:
@@ -43,7 +44,7 @@ def _choice(spec: ArgumentSpec) -> Gimp.Choice:
 
 def register_arguments(procedure: Gimp.Procedure, specs: Sequence[ArgumentSpec]) -> None:
     """Declare ``specs`` on ``procedure`` (names, labels, help, ranges, defaults)."""
-    Gegl.init(None)  # a colour default is a GEGL colour; GIMP starts GEGL only to run one
+    Gegl.init(None)  # a colour button's default is a GEGL colour; GIMP starts GEGL only to run
     ordered = _dialog_order(specs)
     labels = dict(zip([s.name for s in ordered], mnemonic_labels([s.label for s in ordered]),
                       strict=True))
@@ -62,7 +63,11 @@ def register_arguments(procedure: Gimp.Procedure, specs: Sequence[ArgumentSpec])
         elif spec.kind == "string":
             procedure.add_string_argument(*common, spec.default, _FLAGS)
         elif spec.kind == "color":
-            procedure.add_color_argument(*common, False, _colour(spec, spec.default), _FLAGS)
+            # Text in the PDB (GIMP 3.0 loses a colour argument's default on its way to
+            # other processes: scripts would get black), a colour button in the dialog.
+            procedure.add_string_argument(*common, spec.default, _FLAGS)
+            procedure.add_color_aux_argument(field_name(spec), labels[spec.name], spec.blurb,
+                                             False, _colour(spec, spec.default), _FLAGS)
         elif spec.kind == "layer":
             procedure.add_layer_argument(*common, True, _FLAGS)
         else:
@@ -79,27 +84,28 @@ def _colour(spec: ArgumentSpec, text: str) -> Gegl.Color:
     return canvas.gegl_colour(spec.value_type.parse(text))
 
 
+def field_name(spec: ArgumentSpec) -> str:
+    """The config property the dialog shows for ``spec``: a colour's button is an auxiliary
+    argument beside its text."""
+    return f"{spec.name}-button" if spec.kind == "color" else spec.name
+
+
 def config_values(config: Gimp.ProcedureConfig, specs: Sequence[ArgumentSpec]) -> dict[str, Any]:
-    """The current value of each non-layer argument, by argument name (a colour as the
-    option's text)."""
-    values = {}
+    """The current value of each non-layer argument, by argument name."""
+    return {spec.name: config.get_property(spec.name) for spec in specs if spec.kind != "layer"}
+
+
+def _buttons_from_text(config: Gimp.ProcedureConfig, specs: Sequence[ArgumentSpec]) -> None:
     for spec in specs:
         if spec.kind == "color":
-            values[spec.name] = spec.value_type.format(canvas.rgb_of(
-                config.get_property(spec.name)))
-        elif spec.kind != "layer":
-            values[spec.name] = config.get_property(spec.name)
-    return values
+            config.set_property(field_name(spec), _colour(spec, config.get_property(spec.name)))
 
 
-def set_config_values(config: Gimp.ProcedureConfig, specs: Sequence[ArgumentSpec],
-                      values: dict[str, Any]) -> None:
-    """Set the arguments named in ``values`` (the inverse of :func:`config_values`)."""
+def _text_from_buttons(config: Gimp.ProcedureConfig, specs: Sequence[ArgumentSpec]) -> None:
     for spec in specs:
-        if spec.name in values:
-            value = values[spec.name]
-            config.set_property(spec.name,
-                                _colour(spec, value) if spec.kind == "color" else value)
+        if spec.kind == "color":
+            rgb = canvas.rgb_of(config.get_property(field_name(spec)))
+            config.set_property(spec.name, spec.value_type.format(rgb))
 
 
 def chosen_styles(config: Gimp.ProcedureConfig, content: layers.SelectedItem
@@ -132,13 +138,15 @@ def _make_field(dialog: GimpUi.ProcedureDialog, spec: ArgumentSpec) -> None:
     if spec.kind in ("int", "double"):
         field = dialog.get_widget(spec.name, GimpUi.LabelSpin.__gtype__)
         field.set_digits(spec.digits)
+        widest = max(len(f"{bound:.{spec.digits}f}") for bound in (spec.minimum, spec.maximum))
+        field.get_spin_button().set_width_chars(min(widest, MAX_FIELD_CHARS))
         if spec.step:
             span = spec.maximum - spec.minimum
             field.set_increments(min(spec.step, span), min(spec.step * 10, span))
     elif spec.kind == "string":
         dialog.get_widget(spec.name, GimpUi.LabelEntry.__gtype__)
     elif spec.kind == "color":
-        dialog.get_color_widget(spec.name, True, GimpUi.ColorAreaType.FLAT)
+        dialog.get_color_widget(field_name(spec), True, GimpUi.ColorAreaType.FLAT)
 
 
 def _fill_advanced(dialog: GimpUi.ProcedureDialog, specs: Sequence[ArgumentSpec]) -> str:
@@ -146,7 +154,7 @@ def _fill_advanced(dialog: GimpUi.ProcedureDialog, specs: Sequence[ArgumentSpec]
     groups: dict[str, list[str]] = {}
     for spec in specs:
         if spec.option is not None and spec.option not in MAIN_OPTIONS:
-            groups.setdefault(spec.group, []).append(spec.name)
+            groups.setdefault(spec.group, []).append(field_name(spec))
     titles, pages = [], []
     for group, names in groups.items():
         dialog.fill_box(f"{group}-page", names).set_border_width(6)
@@ -167,10 +175,11 @@ def build_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
     line under the main options that says what to choose while OK cannot run."""
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config,
                                     title="Portrait Stylization")
+    _buttons_from_text(config, specs)
     for spec in specs:
         _make_field(dialog, spec)
     main = [spec.name for spec in PLUGIN_ARGUMENTS]
-    main += [spec.name for spec in specs if spec.option in MAIN_OPTIONS]
+    main += [field_name(spec) for spec in specs if spec.option in MAIN_OPTIONS]
     problem = dialog.get_label("problem", "", False, False)
     problem.set_line_wrap(True)
     problem.set_max_width_chars(40)
@@ -201,4 +210,6 @@ def run_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
     dialog = build_dialog(procedure, config, specs, drawables)
     accepted = dialog.run()
     dialog.destroy()
+    if accepted:
+        _text_from_buttons(config, specs)
     return bool(accepted)

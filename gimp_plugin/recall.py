@@ -53,10 +53,8 @@ def recall_last(config: Gimp.ProcedureConfig) -> None:
     if not LastOptions.exists(folder):
         return
     last = LastOptions.load(folder)
-    from gimp_plugin import dialog  # GTK: only when a dialog procedure runs
-
-    dialog.set_config_values(config, arguments.option_arguments(),
-                             arguments.argument_values(last.options))
+    for name, value in arguments.argument_values(last.options).items():
+        config.set_property(name, value)
     config.set_property(arguments.PREVIEW_INTERVAL, last.preview_interval)
     config.set_property(arguments.SECOND_STYLE_WEIGHT, last.second_style_weight)
     style, second = last.style_layers_in(gimp_session())

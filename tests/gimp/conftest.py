@@ -10,13 +10,21 @@ from pathlib import Path
 import pytest
 
 from tests.gimp.gimp_root import gimp_root
-from tests.gimp.harness import Backend, GimpHarness
+from tests.gimp.harness import Backend, GimpHarness, VirtualDisplay
 from tests.photos import plugin_test_images, png_bytes
 
 
 @pytest.fixture(scope="session")
 def root() -> Path:
     return gimp_root()
+
+
+@pytest.fixture(scope="module")
+def display(root: Path) -> Iterator[VirtualDisplay]:
+    """A virtual X display (1366×768) for tests that open the plug-in's dialog."""
+    screen = VirtualDisplay(root)
+    yield screen
+    screen.close()
 
 
 @pytest.fixture(scope="session")

@@ -50,19 +50,20 @@ def _label_of(field):
     return None
 
 
-def fields(window, names):
-    """What the field of each argument in ``names`` shows: its widget type, its label and,
-    for number and text fields, the text in it."""
+def fields(window, properties):
+    """What the field of each property in ``properties`` (``{key: property}``) shows: its
+    widget type, its label and, for number and text fields, the text in it."""
     shown = {}
-    for name in names:
+    for key, name in properties.items():
         field = window.get_widget(name, GObject.TYPE_NONE)
-        text = None
+        text, chars = None, None
         if isinstance(field, GimpUi.LabelSpin):
             text = field.get_spin_button().get_text()
+            chars = field.get_spin_button().get_width_chars()
         elif isinstance(field, GimpUi.LabelEntry):
             text = field.get_entry().get_text()
-        shown[name] = {"widget": type(field).__name__, "label": _label_of(field),
-                       "text": text}
+        shown[key] = {"widget": type(field).__name__, "label": _label_of(field),
+                      "text": text, "chars": chars}
     return shown
 
 

@@ -30,4 +30,6 @@ def pixels(out_dir: Path, name: str, size: list[int], channels: int = 4,
     return data.reshape(height, width, channels)
 
 
+# Helpers for scenarios that build the plug-in's dialog and look at it (prepend to the code).
+DIALOG_PROBE = Path(__file__).with_name("dialog_probe.py")
 RESULT = "Portrait — stylized (Starry Night)"  # the result layer of the usual test images

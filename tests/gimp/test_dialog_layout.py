@@ -5,29 +5,18 @@ stays greyed out, with a line saying why, until a usable style layer is chosen."
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from gimp_plugin.arguments import dialog_arguments
-from tests.gimp.harness import SCREEN, VirtualDisplay
-from tests.gimp.scenarios import DIALOG
+from tests.gimp.harness import SCREEN
+from tests.gimp.scenarios import DIALOG, DIALOG_PROBE
 
 pytestmark = pytest.mark.gimp
 
-PROBE = Path(__file__).with_name("dialog_probe.py")
-
-
-@pytest.fixture(scope="module")
-def display(root):
-    screen = VirtualDisplay(root)
-    yield screen
-    screen.close()
-
-
 @pytest.fixture(scope="module")
 def run(gimp, photos, display, tmp_path_factory):
-    run = gimp.run(PROBE.read_text() + f"""
+    run = gimp.run(DIALOG_PROBE.read_text() + f"""
 def body():
     arguments, dialog, _ = plugin_modules({gimp.inside(gimp.plugin_dir)!r})
     image = canvas(80, 80)
@@ -47,7 +36,10 @@ def body():
     config.set_property("style-layer", style)
     settle()
     REPORT["style"] = dialog_state(window)
-    REPORT["fields"] = fields(window, [spec.name for spec in arguments.dialog_arguments()])
+    REPORT["fields"] = fields(window, {{spec.name: dialog.field_name(spec)
+                                       for spec in arguments.dialog_arguments()}})
+    from gimp_plugin.canvas import rgb_of
+    REPORT["colour"] = list(rgb_of(config.get_property("background-colour-button")))
     screenshot(window, "style")
     window.get_widget("advanced-notebook", GObject.TYPE_NONE).set_current_page(1)
     screenshot(window, "faces")
@@ -82,6 +74,7 @@ def test_every_number_field_shows_its_value_faithfully(run, name):
     # GIMP's own choice of digits showed content weight 0.015 as "0.0" and 0.25 as "0.2".
     field = run.report["fields"][name]
     assert field["widget"] == "LabelSpin"
+    assert len(field["text"]) <= field["chars"], field  # wide enough to show all of it
     assert float(field["text"]) == ARGUMENTS[name].default, field
 
 
@@ -100,9 +93,10 @@ def test_every_field_has_a_label(run, name):
 def test_text_fields_are_one_line_and_the_colour_is_a_colour_button(run):
     fields = run.report["fields"]
     assert fields["face-layers"] == {"widget": "LabelEntry", "label": "Face detail levels",
-                                     "text": "0,1,3,4,5"}
+                                     "text": "0,1,3,4,5", "chars": None}
     assert fields["face-boxes"]["widget"] == "LabelEntry"
     assert fields["background-colour"]["widget"] == "LabelColor"
+    assert run.report["colour"] == [255, 255, 255]  # the option's default, white
 
 
 def test_ok_is_greyed_out_until_a_style_layer_is_chosen(run):

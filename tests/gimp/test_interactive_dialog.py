@@ -7,17 +7,9 @@ import json
 
 import pytest
 
-from tests.gimp.harness import VirtualDisplay
 from tests.gimp.scenarios import DIALOG, RESULT, TINY, arguments_text
 
 pytestmark = pytest.mark.gimp
-
-
-@pytest.fixture(scope="module")
-def display(root):
-    screen = VirtualDisplay(root)
-    yield screen
-    screen.close()
 
 
 def interactive(photos, remember_first: bool) -> str:

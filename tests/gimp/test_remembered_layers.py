@@ -7,24 +7,11 @@ Within one session the remembered layer is shown and used."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.gimp.harness import VirtualDisplay
-from tests.gimp.scenarios import DIALOG, TINY, arguments_text
+from tests.gimp.scenarios import DIALOG, DIALOG_PROBE, TINY, arguments_text
 
 pytestmark = pytest.mark.gimp
-
-PROBE = Path(__file__).with_name("dialog_probe.py")
-
-
-@pytest.fixture(scope="module")
-def display(root):
-    screen = VirtualDisplay(root)
-    yield screen
-    screen.close()
-
 
 def session(gimp, photos, display, made_in_order: tuple[str, ...], stylize: bool):
     """One GIMP session: an image with the layers "Starry Night" (the style, on top),
@@ -37,7 +24,7 @@ def session(gimp, photos, display, made_in_order: tuple[str, ...], stylize: bool
     REPORT["stylized"] = {{"status": done["status"], "error": done["error"],
                           "style_id": style.get_id()}}
     image.remove_layer(done["layer"])""" if stylize else ""
-    return gimp.run(PROBE.read_text() + f"""
+    return gimp.run(DIALOG_PROBE.read_text() + f"""
 def body():
     arguments, dialog, recall = plugin_modules({gimp.inside(gimp.plugin_dir)!r})
     image = canvas(80, 80)

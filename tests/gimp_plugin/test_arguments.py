@@ -65,7 +65,7 @@ def test_sizes_in_pixels_say_so_in_their_label(name):
     assert by_name()[name].label.endswith("(px)")
 
 
-def test_a_colour_is_a_gimp_colour_argument_holding_the_options_text():
+def test_a_colour_is_text_for_scripts_and_marked_as_a_colour_for_the_dialog():
     colour = by_name()["background-colour"]
     assert colour.kind == "color" and colour.default == "255,255,255"
     assert engine_options({"background-colour": "10,20,30"}).background_colour == (10, 20, 30)
