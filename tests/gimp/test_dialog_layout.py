@@ -10,7 +10,7 @@ import pytest
 
 from gimp_plugin.arguments import dialog_arguments
 from tests.gimp.harness import SCREEN
-from tests.gimp.scenarios import DIALOG, DIALOG_PROBE
+from tests.gimp.scenarios import DIALOG_PROBE
 
 pytestmark = pytest.mark.gimp
 
@@ -22,7 +22,7 @@ def body():
     image = canvas(80, 80)
     content = add_layer(image, {photos.portrait!r}, "Portrait")
     style = add_layer(image, {photos.style!r}, "Starry Night", position=0)
-    procedure = Gimp.get_pdb().lookup_procedure({DIALOG!r})
+    procedure = dialog_procedure(arguments, dialog)
     config = procedure.create_config()
     config.set_property("image", image)
     init_ui()

@@ -36,7 +36,7 @@ def body():
     image.raise_item_to_top(style)
     image.lower_item_to_bottom(made["Sketch"]){run_first}
     REPORT["ids"] = {{layer.get_name(): layer.get_id() for layer in image.get_layers()}}
-    procedure = Gimp.get_pdb().lookup_procedure({DIALOG!r})
+    procedure = dialog_procedure(arguments, dialog)
     config = procedure.create_config()
     config.set_property("image", image)
     recall.recall_last(config)
