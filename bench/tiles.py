@@ -75,12 +75,13 @@ def main() -> None:
     table = ["| tile_size | ms / iteration | peak RSS (MB) |", "|---|---|---|"]
     table += [f"| {r['tile_size'] or 'untiled'} | {r['ms_per_iteration']} | "
               f"{r['peak_rss_mb']} |" for r in (untiled, tiled)]
-    settings = (f"Content astronaut upscaled to {args.size}x{args.size}, style Starry Night, "
-                f"style only, {args.iterations} timed iterations after {WARMUP} warm-up (the "
-                f"tiled run's first pass of the scale inside the warm-up), {args.threads} "
-                f"threads, seeded random VGG-19; tiled ÷ untiled ms per iteration {ratio}; "
-                f"load average {load:.1f} at the end (a shared CPU: other processes inflate "
-                "the times)")
+    run = (f"Content astronaut upscaled to {args.size}x{args.size}, style Starry Night, style "
+           f"only, {args.iterations} timed iterations after {WARMUP} warm-up (the tiled run's "
+           f"first pass of the scale inside the warm-up), {args.threads} threads, seeded "
+           "random VGG-19")
+    settings = "; ".join([run, f"tiled ÷ untiled ms per iteration {ratio}",
+                          f"load average {load:.1f} at the end (a shared CPU: other processes "
+                          "inflate the times)"])
     append_section(f"Tiled steps ({args.size} px, CPU)", settings, table)
 
 
