@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from backend.engine import Cancelled, ProgressEvent, stylize
+from backend.engine.losses import ContentLoss
+from backend.engine.stylize import _tiled_step
+from backend.engine.terms import ScaleInputs
+from backend.engine.tiles import MovingGrid
 from backend.models.bundle import ModelBundle
 from shared.options import Options
 from tests.photos import photo
@@ -63,14 +68,10 @@ def test_an_image_that_fits_in_a_tile_runs_the_untiled_engine_exactly(
     assert np.array_equal(fitting, untiled)
 
 
-def test_cancellation_is_checked_between_tiles(
-        models: ModelBundle) -> None:
-    checks: list[int] = []
-
-    def cancel() -> bool:
-        checks.append(1)
-        return len(checks) == 3  # the third check: a tile of the first pass
-
-    with pytest.raises(Cancelled, match="between tiles"):
-        stylize(CONTENT, [STYLE], options=_options(tile_size=96), models=models,
-                cancel=cancel)
+def test_the_loops_tiled_step_checks_cancellation_before_each_tile(models: ModelBundle) -> None:
+    # stylize checks before every VGG-19 layer as well; here only the tiled step's own check
+    image = torch.rand(1, 3, 128, 192, generator=torch.Generator().manual_seed(0))
+    content = ContentLoss(1.0)
+    prepared = [(content, content.prepare(ScaleInputs(192, image, models.vgg())))]
+    with pytest.raises(Cancelled, match="^cancelled at scale 1/2, between tiles$"):
+        _tiled_step(models.vgg(), prepared, MovingGrid(96), image, lambda: True, "scale 1/2")
