@@ -37,6 +37,12 @@ RUN_TIMEOUT_S = 420
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
+def _inside_cv2(value: str) -> bool:
+    """Whether an environment value points into the OpenCV wheel (cv2 sets
+    QT_QPA_PLATFORM_PLUGIN_PATH, QT_QPA_FONTDIR and LD_LIBRARY_PATH when it is imported)."""
+    return any(f"{os.sep}cv2{os.sep}" in part for part in value.split(os.pathsep))
+
+
 class KritaUnavailable(RuntimeError):
     """Krita could not be installed (no root rights, no apt access)."""
 
@@ -116,7 +122,11 @@ class KritaHarness:
         return str(path)
 
     def environment(self, extra: dict[str, str]) -> dict[str, str]:
-        keep = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+        """Krita's environment: this process's, less what would make Krita load another
+        program's Python or Qt (importing OpenCV, as earlier tests do, points Qt's plug-in and
+        library paths into the cv2 wheel, and Krita then aborts on its xcb plug-in)."""
+        keep = {k: v for k, v in os.environ.items()
+                if k not in ("PYTHONPATH", "PYTHONHOME") and not _inside_cv2(v)}
         return {**keep, "HOME": str(self.home), "XDG_DATA_HOME": str(self.home / "data"),
                 "XDG_CONFIG_HOME": str(self.home / "config"),
                 "XDG_CACHE_HOME": str(self.home / "cache"), "LANG": "C.UTF-8", **extra}
