@@ -127,11 +127,19 @@ def atomic_file(path: Path) -> Iterator[Path]:
                                          suffix=path.suffix)
     os.close(handle)
     temporary = Path(temporary)
+    temporary.chmod(_new_file_mode())  # mkstemp makes it 0600; a saved image is not a secret
     try:
         yield temporary
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _new_file_mode() -> int:
+    """The mode a file created with ``open()`` gets: 0666 less the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def fallback_folder() -> Path:

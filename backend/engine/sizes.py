@@ -6,6 +6,7 @@ submitted, with the same one-line error the engine would raise later.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from backend.engine.images import ImageInputError
@@ -13,7 +14,7 @@ from backend.engine.losses import style_size
 from backend.engine.objective import vgg_layers
 from backend.engine.schedule import job_scales, size_to_fit
 from backend.models.vgg import VGGFeatures
-from shared.options import Options
+from shared.options import PIXELS, Options
 
 
 def check_sizes(content_size: tuple[int, int], style_sizes: Sequence[tuple[int, int]],
@@ -28,7 +29,7 @@ def check_sizes(content_size: tuple[int, int], style_sizes: Sequence[tuple[int, 
         raise ImageInputError(
             f"the content is {content_size[0]}x{content_size[1]}: at the first scale "
             f"({first} px) its short side would be {min(w, h)} px, below the {least} px "
-            "VGG-19 needs; raise min_scale or crop the image")
+            f"VGG-19 needs; {_thin_content_fix(content_size, least)}")
     for number, style in enumerate(style_sizes, 1):
         w, h = style_size(style, first, options)
         if min(w, h) < least:
@@ -36,3 +37,14 @@ def check_sizes(content_size: tuple[int, int], style_sizes: Sequence[tuple[int, 
                 f"style image {number} is {style[0]}x{style[1]}: at the first scale "
                 f"it would be {w}x{h}, but VGG-19 needs at least {least} px on each side; use "
                 "a larger style image or raise style_scale_fac / style_size")
+
+
+def _thin_content_fix(content_size: tuple[int, int], least: int) -> str:
+    """What makes a too-thin content work: a first scale whose short side reaches ``least``
+    pixels, when the option's range has one; otherwise only cropping."""
+    long_side, short_side = max(content_size), min(content_size)
+    needed = math.ceil(least * long_side / short_side)
+    if needed <= PIXELS.maximum:
+        return f"raise min_scale (--min-scale) to at least {needed} px, or crop the image"
+    return (f"crop the image to at most {PIXELS.maximum // least}:1 (no first scale up to "
+            f"{PIXELS.maximum} px gives it a {least}-px short side)")

@@ -3,7 +3,9 @@ result."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import tempfile
 import warnings
 from pathlib import Path
@@ -99,6 +101,16 @@ def test_write_replaces_an_existing_file_whole(tmp_path: Path) -> None:
     write_image(tmp_path / "out.png", result(4))
     with Image.open(tmp_path / "out.png") as image:
         assert image.mode == "RGBA" and image.size == (7, 5)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_written_image_gets_the_mode_a_new_file_gets(tmp_path: Path, umask: int) -> None:
+    previous = os.umask(umask)
+    try:
+        write_image(tmp_path / "out.png", result(4))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "out.png").stat().st_mode) == 0o666 & ~umask
 
 
 def test_result_goes_to_the_cache_folder_when_the_output_folder_vanished(

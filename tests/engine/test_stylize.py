@@ -306,7 +306,8 @@ def test_no_style_image_is_an_engine_error(models: ModelBundle, content: Image.I
 def test_content_too_thin_for_vgg_is_refused_with_advice(models: ModelBundle,
                                                          style: Image.Image) -> None:
     sliver = Image.new("RGB", (200, 10), (90, 90, 90))
-    with pytest.raises(ImageInputError, match="raise min_scale or crop"):
+    with pytest.raises(ImageInputError,
+                       match=r"raise min_scale \(--min-scale\) to at least 320 px, or crop"):
         stylize(sliver, [style], options=style_only(), models=models)
 
 
