@@ -365,11 +365,13 @@ class Client:
             except OptionsError as err:
                 raise BackendError("bad_options", f"options: {err}") from err
         limits = (self._server or self.health())["limits"]
-        for image in images:
+        roles = ["the content", *(f"style image {n}" for n in range(1, len(styles) + 1))]
+        for role, image in zip(roles, images, strict=True):
             if image.pixels > limits["max_pixels"]:
-                raise BackendError("image_too_large", f"a {image.width}x{image.height} image "
-                                   f"has more than the server's {limits['max_pixels']:,} pixels:"
-                                   " scale it down first")
+                raise BackendError("image_too_large", f"{role} is {image.width}x{image.height},"
+                                   f" more than the server's {limits['max_pixels']:,} pixels: "
+                                   "scale it down first, or start the server with a larger "
+                                   "--max-pixels")
         # A frame over the server's limit would make it drop the connection without a reply.
         total = sum(len(image.data) for image in images) + ENVELOPE_BYTES
         if total > limits["max_message_bytes"]:

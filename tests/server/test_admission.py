@@ -47,3 +47,16 @@ def test_many_face_boxes_run_in_bounded_chunks_and_the_job_finishes(client, cont
     boxes = [[2 + i % 8, 2, 22 + i % 8, 20] for i in range(32)]
     _, metadata = client.submit(content, [style], options={**TINY, "face_boxes": boxes}).result()
     assert len(metadata["faces"]["fidelity"]) == 8  # the largest eight
+
+
+@pytest.mark.parametrize(("role", "expected"), [("content", "the content is 200x100"),
+                                                ("style", "style image 1 is 200x100")])
+def test_an_image_over_the_servers_pixel_limit_is_named_before_it_is_sent(
+        client, content, style, role, expected):
+    large = photo_image("astronaut", 200, 100)  # over the test server's 128 x 128 pixels
+    content, style = (large, style) if role == "content" else (content, large)
+    with pytest.raises(BackendError) as refused:
+        client.submit(content, [style])
+    assert refused.value.code == "image_too_large"
+    assert refused.value.message.startswith(expected)
+    assert "--max-pixels" in refused.value.message and "\n" not in refused.value.message
