@@ -1,9 +1,8 @@
 """The client: talk to a backend over ZeroMQ, stream a job's progress, get its result.
 
 Standard library and pyzmq only, so GIMP's own Python can use it. One :class:`Client` is one
-DEALER socket; it is not thread-safe (use one per thread). After a request times out the socket
-is closed and reopened (the "lazy pirate" pattern), so a late reply or a queued request cannot
-leak into the next exchange.
+DEALER socket (its transport, with the "lazy pirate" reconnection, is
+:class:`shared.connection.Connection`); it is not thread-safe (use one per thread).
 
     client = Client()
     client.ensure_running()
@@ -15,19 +14,14 @@ leak into the next exchange.
 
 from __future__ import annotations
 
-import itertools
-import os
 import time
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import zmq
-from zmq.utils.monitor import recv_monitor_message
-
 from shared.backend_launcher import LaunchedBackend, LaunchError, start_backend
-from shared.curve import load_curve_keys
+from shared.connection import Connection
 from shared.errors import BackendError, BackendUnavailable, JobCancelled, ProtocolMismatch
 from shared.framing import ImageData
 from shared.messages import (
@@ -42,21 +36,9 @@ from shared.messages import (
     Queued,
     ServerMessage,
     Started,
-    decode_message,
 )
 from shared.options import Options, OptionsError
-from shared.protocol import (
-    DEFAULT_ENDPOINT,
-    ENDPOINT_ENV,
-    MAX_STYLES,
-    PROTOCOL_VERSION,
-    SILENCE_LIMIT_S,
-    TRANSPORT_HEARTBEAT_IVL_MS,
-    TRANSPORT_HEARTBEAT_TIMEOUT_MS,
-    ProtocolError,
-    encode,
-    is_ipv6_endpoint,
-)
+from shared.protocol import MAX_STYLES, PROTOCOL_VERSION, SILENCE_LIMIT_S
 
 __all__ = ["BackendError", "BackendUnavailable", "Client", "ImageData", "Job", "JobCancelled",
            "ProtocolMismatch"]
@@ -64,8 +46,6 @@ __all__ = ["BackendError", "BackendUnavailable", "Client", "ImageData", "Job", "
 START_POLL_S = 1.0
 ENVELOPE_BYTES = 64 * 1024  # room for the JSON header beside the pixels
 Reply = TypeVar("Reply", bound=ServerMessage)
-HANDSHAKE_FAILURES = (zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-                      | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
 
 def _expect(kind: type[Reply], reply: ServerMessage, op: str) -> Reply:
@@ -140,7 +120,7 @@ class Job:
                 raise
 
 
-class Client:
+class Client(Connection):
     """A connection to a backend at ``endpoint`` (default: ``$PORTRAIT_STYLIZATION_ENDPOINT``,
     else :data:`shared.protocol.DEFAULT_ENDPOINT`). ``timeout`` bounds each request's wait for a
     reply; ``heartbeat_timeout`` is how long a running job may go without any word from the server
@@ -151,43 +131,15 @@ class Client:
                  server_public_key: str | bytes | Path | None = None,
                  client_secret_key_file: str | Path | None = None,
                  heartbeat_timeout: float = SILENCE_LIMIT_S) -> None:
-        self.endpoint = endpoint or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT
-        self.timeout = timeout
+        super().__init__(endpoint, timeout, server_public_key, client_secret_key_file)
         self.heartbeat_timeout = heartbeat_timeout
-        self.log_path: Path | None = None
         self.launched: LaunchedBackend | None = None  # the backend ensure_running started
-        self._curve = load_curve_keys(server_public_key, client_secret_key_file)
-        self._context = zmq.Context()
-        self._socket: zmq.Socket | None = None
-        self._monitor: zmq.Socket | None = None
-        self._request_ids = itertools.count(1)
         self._jobs: dict[str, Job] = {}
         self._server: dict[str, Any] | None = None
-        self._last_heard = time.monotonic()
-
-    # ---- connection ----
-    def _open(self) -> zmq.Socket:
-        if self._socket is None:
-            sock = self._context.socket(zmq.DEALER)
-            sock.linger = 0
-            sock.rcvhwm = 0  # the server throttles events; never drop a result the app reads late
-            sock.heartbeat_ivl = TRANSPORT_HEARTBEAT_IVL_MS
-            sock.heartbeat_timeout = TRANSPORT_HEARTBEAT_TIMEOUT_MS
-            sock.ipv6 = is_ipv6_endpoint(self.endpoint)
-            if self._curve is not None:
-                sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = self._curve
-            self._monitor = sock.get_monitor_socket(HANDSHAKE_FAILURES)
-            sock.connect(self.endpoint)
-            self._socket = sock
-        return self._socket
 
     def _reset(self) -> None:
         """Drop the socket (and anything queued in it); jobs on it are lost to this client."""
-        if self._socket is not None:
-            self._socket.disable_monitor()
-            self._monitor.close(linger=0)
-            self._socket.close(linger=0)
-        self._socket = self._monitor = None
+        super()._reset()
         self._server = None
         for job in self._jobs.values():
             if not job.finished:
@@ -196,51 +148,7 @@ class Client:
                     f"lost track of job {job.id} (it was {job.last_known})")
         self._jobs.clear()
 
-    def _handshake_problem(self) -> str:
-        while self._monitor is not None and self._monitor.poll(0):
-            event = recv_monitor_message(self._monitor)["event"]
-            if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-                return (" The server refused this client's CurveZMQ key: add the client's public"
-                        " key (client.key) to the server's authorized_clients folder.")
-            return (" The security handshake failed: check that the client uses CurveZMQ "
-                    "exactly when the server does, with the server's public key.")
-        return ""
-
-    def _unavailable(self, what: str) -> BackendUnavailable:
-        problem = self._handshake_problem()
-        self._reset()
-        log = f" See the backend's log at {self.log_path}." if self.log_path else ""
-        return BackendUnavailable(f"{what}.{problem}{log} Start it with `portrait-stylize serve "
-                                  f"--endpoint {self.endpoint}` if it is not running.")
-
-    def close(self) -> None:
-        """Close the socket; jobs still running on the server are cancelled by it."""
-        self._reset()
-        self._context.destroy(linger=0)
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # ---- messages ----
-    def _receive(self, timeout: float) -> ServerMessage | None:
-        sock = self._open()
-        if not sock.poll(max(0, int(timeout * 1000))):
-            return None
-        frames = sock.recv_multipart(copy=False)
-        self._last_heard = time.monotonic()
-        try:
-            return decode_message([frame.buffer for frame in frames])
-        except ProtocolError as err:
-            if err.code == "protocol_version":
-                raise ProtocolMismatch(f"the backend at {self.endpoint} answered in another "
-                                       f"protocol version ({err.message}): install matching "
-                                       "versions") from err
-            raise BackendError(err.code, f"the backend sent a message this client cannot "
-                               f"read: {err.message}") from err
-
+    # ---- job events ----
     def _dispatch(self, message: ServerMessage) -> None:
         """File a message that is not the reply being waited for."""
         if isinstance(message, Heartbeat):
@@ -252,25 +160,6 @@ class Client:
         if job is not None and message.request_id is None:
             job.pending.append(message)
             job._heard(message)
-
-    def _request(self, op: str, fields: dict[str, Any] | None = None,
-                 frames: Sequence[bytes] = (), timeout: float | None = None) -> ServerMessage:
-        request_id = next(self._request_ids)
-        timeout = self.timeout if timeout is None else timeout
-        self._open().send_multipart(
-            encode({"op": op, "request_id": request_id, **(fields or {})}, frames), copy=False)
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self._receive(deadline - time.monotonic())
-            if message is None:
-                raise self._unavailable(f"no backend answered {op} at {self.endpoint} within "
-                                        f"{timeout:g} s")
-            if message.request_id != request_id:
-                self._dispatch(message)
-            elif isinstance(message, Error):
-                raise message.exception()
-            else:
-                return message
 
     def _next_event(self, job: Job) -> ServerMessage:
         """The job's next event, waiting for it; the server must be heard from regularly."""

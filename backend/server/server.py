@@ -1,17 +1,16 @@
-"""The socket loop: a ROUTER socket, the job queue, leases on clients, and the worker's events.
+"""The socket loop: a ROUTER socket, request routing, leases on clients, the worker's events.
 
 Everything touching the client socket happens in the thread that calls :meth:`Server.serve`;
 the worker thread reports over an inproc socket. Nothing a client sends can stop the loop: every
-request gets a reply, an error reply at worst.
+request gets a reply, an error reply at worst. What happens to jobs (admission, positions,
+cancel, result, their ends) is :class:`backend.server.job_lifecycle.JobLifecycle`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +19,8 @@ import zmq
 from backend.engine.style_cache import DEFAULT_MAX_BYTES as DEFAULT_STYLE_CACHE_BYTES
 from backend.engine.style_cache import StyleTargetCache
 from backend.models.bundle import ModelBundle
-from backend.server.admission import admit
-from backend.server.images import PixelError, to_array
-from backend.server.jobs import CANCEL_REASONS, FinishedJob, FinishedJobs, Job, JobQueue, Owner
+from backend.server.job_lifecycle import JobLifecycle
+from backend.server.jobs import FinishedJobs, Job, JobQueue, Owner
 from backend.server.security import KeyFiles, curve_key_of, peer_is_trusted, secure_socket
 from backend.server.worker import WORKER_EVENTS, Worker
 from backend.weights import WeightsConfig
@@ -37,7 +35,6 @@ from shared.protocol import (
     ProtocolError,
     Request,
     decode_request,
-    encode,
     is_ipv6_endpoint,
 )
 
@@ -70,7 +67,7 @@ class ServerConfig:
     progress_interval_s: float = 0.1
 
 
-class Server:
+class Server(JobLifecycle):
     """One ROUTER socket, one worker on ``models``' device, jobs in a fair order across
     clients (see :class:`JobQueue`), each visible only to its owner."""
 
@@ -203,16 +200,6 @@ class Server:
                message: messages.ServerMessage) -> None:
         self._send(client, message.replying_to(request_id).to_frames())
 
-    def _client_gone(self, client: bytes) -> None:
-        for job in [job for job in self._active.values() if job.client == client]:
-            if job.cancel.is_set():
-                continue  # already ending; said once
-            log.info("client of job %s is gone; cancelling it", job.id)
-            if self._queue.remove(job.id) is not None:
-                self._cancel_waiting(job, "client_gone", notify=False)
-            else:
-                job.request_cancel("client_gone")
-
     def _heartbeat(self) -> None:
         """Tell each client with work here that the server lives (and which of its jobs it
         has); a client that has vanished shows up as unreachable and its jobs end."""
@@ -273,135 +260,3 @@ class Server:
             style_cache={"entries": cache.entries, "bytes": cache.nbytes, "hits": cache.hits,
                          "misses": cache.misses},
             limits=self.limits.to_dict())
-
-    def _submit(self, owner: Owner, request: Request) -> None:
-        rid = request.request_id
-        if self._stop_reason is not None:
-            raise ProtocolError("shutting_down", "the server is stopping and takes no new jobs",
-                                rid)
-        if len(self._queue) >= self.limits.max_queue:
-            raise ProtocolError("queue_full", f"{self.limits.max_queue} jobs are already waiting;"
-                                " try again when some have finished", rid)
-        if self._queue.waiting_for(owner) >= self.limits.max_queue_per_client:
-            raise ProtocolError("queue_full", f"this client already has "
-                                f"{self.limits.max_queue_per_client} jobs waiting (the "
-                                "per-client limit); submit more when some have started", rid)
-        arrays = []
-        for index, (descriptor, frame) in enumerate(request.images):
-            try:
-                arrays.append(to_array(descriptor, frame))
-            except PixelError as err:
-                role = "content" if index == 0 else f"style {index}"
-                raise ProtocolError("bad_image", f"{role}: {err}", rid) from err
-        content_size = (arrays[0].shape[1], arrays[0].shape[0])
-        peak_bytes = admit(request.options, content_size,
-                           [(style.shape[1], style.shape[0]) for style in arrays[1:]],
-                           self.limits, self._worker.models.device, self._held_bytes(), rid)
-        self._accepted += 1
-        fields = request.fields
-        job = Job(id=uuid.uuid4().hex, owner=owner, sequence=self._accepted,
-                  content=arrays[0], styles=arrays[1:],
-                  style_weights=fields.get("style_weights"), options=request.options,
-                  preview_interval=fields.get("preview_interval", 0),
-                  result_dtype=fields.get("result_dtype") or request.images[0][0]["dtype"],
-                  peak_bytes=peak_bytes)
-        self._active[job.id] = job
-        self._queue.put(job)
-        job.announced_position = self._positions()[job.id]
-        log.info("job %s accepted (#%d, %dx%d)", job.id, job.sequence, arrays[0].shape[1],
-                 arrays[0].shape[0])
-        self._reply(owner.routing_id, rid, messages.Accepted(job_id=job.id,
-                                                             position=job.announced_position))
-        self._announce_positions()  # it may go ahead of other clients' later jobs
-
-    def _positions(self) -> dict[str, int]:
-        """Each waiting job's position: the jobs the worker has taken (running, or taken
-        before their "started" arrived) plus those ahead of it in the queue. Counting taken
-        jobs rather than "started" ones keeps a position from growing when a start is
-        reported late."""
-        waiting = self._queue.waiting()
-        taken = len(self._active) - len(waiting)
-        return {job.id: taken + index for index, job in enumerate(waiting)}
-
-    def _held_bytes(self) -> int:
-        """The estimated peak of the jobs the worker has taken: memory that is given back
-        before a newly queued job starts."""
-        waiting = {job.id for job in self._queue.waiting()}
-        return sum(job.peak_bytes for job in self._active.values() if job.id not in waiting)
-
-    def _owned(self, owner: Owner, job_id: str, rid: str | int | None) -> tuple[
-            Job | None, FinishedJob | None]:
-        """The job ``owner`` submitted as ``job_id``, active or finished; another client's
-        job is as unknown as one that never existed."""
-        job, finished = self._active.get(job_id), self._finished.get(job_id)
-        if job is not None and job.owner == owner:
-            return job, None
-        if finished is not None and finished.owner == owner:
-            return None, finished
-        raise ProtocolError("unknown_job", f"no job {job_id} of this client is known here", rid)
-
-    def _cancel(self, owner: Owner, job_id: str, rid: str | int | None) -> messages.Cancelling:
-        job, finished = self._owned(owner, job_id, rid)
-        if job is None:
-            raise ProtocolError("job_finished", f"job {job_id} has already finished "
-                                f"({finished.state}); there is nothing to cancel", rid)
-        if self._queue.remove(job_id) is not None:
-            self._cancel_waiting(job, "requested")
-            return messages.Cancelling(job_id=job_id, state="queued")
-        job.request_cancel("requested")
-        return messages.Cancelling(job_id=job_id, state="running")
-
-    def _result(self, owner: Owner, job_id: str, rid: str | int | None) -> None:
-        job, finished = self._owned(owner, job_id, rid)
-        if job is not None:
-            raise ProtocolError("job_not_finished", f"job {job_id} is still {job.state}; wait "
-                                "for its done event", rid)
-        if finished.state == "done" and not finished.frames:
-            raise ProtocolError("result_expired", f"job {job_id} finished but its image is no "
-                                "longer kept; submit it again", rid)
-        header = finished.header if rid is None else {**finished.header, "request_id": rid}
-        self._send(owner.routing_id, encode(header, finished.frames))
-
-    # ---- job ends ----
-    def _cancel_waiting(self, job: Job, reason: str, notify: bool = True) -> None:
-        """End a job that never started."""
-        job.request_cancel(reason)
-        message = messages.Cancelled(job_id=job.id, reason=reason,
-                                     message=CANCEL_REASONS[reason])
-        self._finish(job, "cancelled", message.header(), [])
-        if notify:
-            self._send(job.client, message.to_frames())
-        self._announce_positions()
-
-    def _finish(self, job: Job, state: str, header: dict[str, Any], frames: list[Any]) -> None:
-        job.state = state
-        self._active.pop(job.id, None)
-        if self._running is job:
-            self._running = None
-        self._finished.add(job.id, FinishedJob(state, header, frames, job.owner))
-
-    def _from_worker(self, frames: list[zmq.Frame]) -> None:
-        job_id, kind = frames[0].bytes.decode(), frames[1].bytes.decode()
-        job = self._active[job_id]
-        message = frames[2:]
-        if kind == messages.Started.kind:
-            job.state = "running"
-            self._running = job
-            self._announce_positions()
-        elif kind in messages.TERMINAL_KINDS:
-            state = messages.MESSAGE_TYPES[kind].ends_job
-            log.info("job %s %s", job_id, state)
-            # The image frame is kept as it came (no copy): ZeroMQ frames can be sent again.
-            self._finish(job, state, json.loads(message[0].bytes), list(message[1:]))
-        self._send(job.client, message)
-        if kind in messages.TERMINAL_KINDS:
-            self._announce_positions()
-
-    def _announce_positions(self) -> None:
-        positions = self._positions()
-        for job in self._queue.waiting():
-            position = positions.get(job.id)
-            if position is not None and position != job.announced_position:
-                job.announced_position = position
-                self._send(job.client, messages.Queued(job_id=job.id,
-                                                       position=position).to_frames())
