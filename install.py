@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 from gimp_plugin.install import add_arguments  # noqa: E402
 from krita_plugin.install import add_arguments as add_krita_arguments  # noqa: E402
+from shared.plugin_installer import add_common_arguments  # noqa: E402
 from shared.protocol import DEFAULT_ENDPOINT  # noqa: E402
 
 
@@ -93,8 +94,9 @@ def fetch_weights(python: Path) -> list[str]:
 
 def install_gimp_plugin(python: Path, args: argparse.Namespace) -> list[str]:
     """Install the plug-in; a GIMP-side problem is reported, not fatal to the backend set-up."""
-    from gimp_plugin.install import InstallError, run_from_args
+    from gimp_plugin.install import run_from_args
     from gimp_plugin.locations import LocationError
+    from shared.plugin_installer import InstallError
 
     step("installing the GIMP 3 plug-in")
     try:
@@ -105,7 +107,8 @@ def install_gimp_plugin(python: Path, args: argparse.Namespace) -> list[str]:
 
 def install_krita_plugin(python: Path, args: argparse.Namespace) -> list[str]:
     """Install the Krita plug-in when Krita is present (or its folder is given)."""
-    from krita_plugin.install import InstallError, krita_present, run_from_args
+    from krita_plugin.install import krita_present, run_from_args
+    from shared.plugin_installer import InstallError
 
     if not krita_present(args):
         return ["Krita plug-in not installed: no Krita found (pass --krita-resource-dir to "
@@ -141,6 +144,7 @@ def parse_args() -> argparse.Namespace:
                         help="do not install the Krita plug-in")
     parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT,
                         help=f"backend endpoint the plug-in uses (default: {DEFAULT_ENDPOINT})")
+    add_common_arguments(parser)
     add_arguments(parser)
     add_krita_arguments(parser)
     return parser.parse_args()

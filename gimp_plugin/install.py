@@ -18,11 +18,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import shared
 from gimp_plugin import locations, shortcuts
 from gimp_plugin.settings import LAST_OPTIONS_FILE, PluginSettings
-from shared import vendoring
-from shared.protocol import DEFAULT_ENDPOINT
+from shared import plugin_installer
+from shared.plugin_installer import InstallError
 
 PLUGIN_SOURCE = Path(__file__).resolve().parent
 SCRIPT_SOURCE = PLUGIN_SOURCE / "portrait_stylization.py"
@@ -33,10 +32,6 @@ LAUNCHER = "backend-launcher"
 QUICK_PROCEDURE = "plug-in-portrait-stylization-selected"
 
 
-class InstallError(RuntimeError):
-    """The plug-in could not be installed; the message says what to do."""
-
-
 def _target(plugins_dir: Path | None, gimp_python: str | None = None,
             launch_prefix: str | None = None) -> locations.GimpInstall:
     return locations.resolve_install(plugins_dir, gimp_python, launch_prefix,
@@ -44,40 +39,20 @@ def _target(plugins_dir: Path | None, gimp_python: str | None = None,
                                      environ=os.environ, which=shutil.which)
 
 
-def _copy_package(source: Path, destination: Path, names: Sequence[str] | None = None) -> None:
-    destination.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.glob("*.py")):
-        if names is None or path.name in names:
-            shutil.copy2(path, destination / path.name)
-
-
 def _copy_plugin(folder: Path) -> None:
-    if folder.exists():
-        if not (folder / f"{locations.PLUGIN_NAME}.py").exists() and any(folder.iterdir()):
-            raise InstallError(f"{folder} exists and is not a Portrait Stylization plug-in: "
-                               "move it away first")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
     script = folder / f"{locations.PLUGIN_NAME}.py"
+    plugin_installer.fresh_folder(folder, script)
     shutil.copy2(SCRIPT_SOURCE, script)
     script.chmod(0o755)
-    _copy_package(Path(shared.__file__).resolve().parent, folder / "vendor" / "shared")
-    _copy_package(PLUGIN_SOURCE, folder / "vendor" / "gimp_plugin", RUNTIME_MODULES)
+    plugin_installer.vendor_packages(folder / "vendor", PLUGIN_SOURCE, RUNTIME_MODULES)
 
 
 def _ensure_pyzmq(target: locations.GimpInstall, folder: Path, pip_python: str) -> str:
     if not target.python:
         return ("GIMP's Python was not found, so pyzmq could not be checked: run the installer "
                 "again with --gimp-python PATH (GIMP's python executable)")
-    try:
-        gimp_python = vendoring.probe(target.python)
-        if gimp_python.zmq:
-            return f"GIMP's Python {gimp_python.version} already has pyzmq {gimp_python.zmq}"
-        wheel = vendoring.vendor_pyzmq(gimp_python, folder / "vendor", pip_python)
-    except vendoring.VendoringError as err:
-        raise InstallError(f"pyzmq for GIMP's Python: {err}") from None
-    return (f"GIMP's Python {gimp_python.version} lacked pyzmq: unpacked {wheel} into "
-            f"{folder / 'vendor'}")
+    return plugin_installer.ensure_pyzmq(target.python, folder / "vendor", pip_python, "GIMP",
+                                         "--gimp-python")
 
 
 def _add_shortcut(plugins_dir: Path, accelerator: str) -> str:
@@ -132,12 +107,8 @@ def uninstall_plugin(plugins_dir: Path | None) -> list[str]:
     """Remove what :func:`install_plugin` added (and the plug-in's remembered options)."""
     target = _target(plugins_dir)
     folder = target.plugin_dir
-    done = []
-    if (folder / f"{locations.PLUGIN_NAME}.py").exists():
-        shutil.rmtree(folder)
-        done.append(f"Removed {folder}")
-    else:
-        done.append(f"No plug-in found in {folder}")
+    done = [plugin_installer.remove_plugin_folder(folder, folder / f"{locations.PLUGIN_NAME}.py",
+                                                  "GIMP")]
     path = shortcuts.shortcuts_file(target.plugins_dir)
     if path.exists():
         text = path.read_text(encoding="utf-8")
@@ -145,15 +116,13 @@ def uninstall_plugin(plugins_dir: Path | None) -> list[str]:
         if kept != text:
             path.write_text(kept, encoding="utf-8")
             done.append(f"Removed the shortcut from {path}")
-    last = target.plugins_dir.parent / "plug-in-settings" / LAST_OPTIONS_FILE
-    if last.exists():
-        last.unlink()
-        done.append(f"Removed {last}")
-    return done
+    return done + plugin_installer.remove_files(
+        [target.plugins_dir.parent / "plug-in-settings" / LAST_OPTIONS_FILE])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The installer's GIMP options (shared with the project's ``install.py``)."""
+    """The installer's GIMP options (shared with the project's ``install.py``; the common
+    ones are :func:`shared.plugin_installer.add_common_arguments`)."""
     group = parser.add_argument_group("GIMP plug-in")
     group.add_argument("--gimp-plugins-dir", type=Path, metavar="DIR",
                        help="GIMP 3 plug-ins folder to install into (default: detected; e.g. "
@@ -161,8 +130,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--shortcut", metavar="KEY",
                        help='bind KEY (e.g. "<Primary><Alt>p") to Portrait Stylization '
                             "(selected layers), if no other action uses it")
-    group.add_argument("--uninstall", action="store_true",
-                       help="remove the GIMP plug-in (and its shortcut) instead of installing")
     group.add_argument("--gimp-python", metavar="COMMAND",
                        help="the command that runs GIMP's Python, to check or vendor pyzmq "
                             "for it (default: detected)")
@@ -170,13 +137,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="command prefix GIMP's plug-in uses to start the backend from a "
                             "sandbox (default: 'flatpak-spawn --host' for the Flatpak, none "
                             "otherwise)")
-    group.add_argument("--server-arg", action="append", default=[], metavar="ARG",
-                       help="extra argument for the backend the plug-in starts (repeatable; "
-                            "write --server-arg=--flag)")
 
 
 def run_from_args(args: argparse.Namespace, python: str, endpoint: str) -> list[str]:
-    """Install or uninstall as the parsed :func:`add_arguments` options say."""
+    """Install or uninstall as the parsed options say (:func:`add_arguments` and
+    :func:`shared.plugin_installer.add_common_arguments`)."""
     if args.uninstall:
         return uninstall_plugin(args.gimp_plugins_dir)
     return install_plugin(python, endpoint, args.gimp_plugins_dir, args.shortcut,
@@ -186,23 +151,9 @@ def run_from_args(args: argparse.Namespace, python: str, endpoint: str) -> list[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gimp_plugin.install",
-                                     description="Install the Portrait Stylization GIMP 3 "
-                                                 "plug-in (the backend must be installed in "
-                                                 "this Python).")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter that runs the backend (default: this one)")
-    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT,
-                        help=f"where the plug-in reaches the backend (default {DEFAULT_ENDPOINT})")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        lines = run_from_args(args, args.python, args.endpoint)
-    except (InstallError, locations.LocationError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print("\n".join(lines))
-    return 0
+    return plugin_installer.main(argv, prog="python -m gimp_plugin.install", editor="GIMP 3",
+                                 add_arguments=add_arguments, run_from_args=run_from_args,
+                                 errors=(InstallError, locations.LocationError))
 
 
 if __name__ == "__main__":

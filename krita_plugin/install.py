@@ -19,11 +19,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import shared
 from krita_plugin import locations
-from shared import vendoring
+from shared import plugin_installer
 from shared.plugin_settings import PluginSettings
-from shared.protocol import DEFAULT_ENDPOINT
 
 SOURCE = Path(__file__).resolve().parent
 ENTRY = SOURCE / "portrait_stylization.py"
@@ -36,10 +34,6 @@ ACTION_TEXT = "Portrait Stylization (selected layers)"
 DEFAULT_SHORTCUT = "Ctrl+Alt+P"  # unused by Krita 5's default shortcuts
 
 
-class InstallError(RuntimeError):
-    """The plug-in could not be installed; the message says what to do."""
-
-
 def _target(args: argparse.Namespace) -> locations.KritaInstall:
     python = tuple(shlex.split(args.krita_python)) if args.krita_python else None
     return locations.resolve_install(args.krita_resource_dir, args.kritarc, python,
@@ -47,25 +41,12 @@ def _target(args: argparse.Namespace) -> locations.KritaInstall:
                                      environ=os.environ)
 
 
-def _copy_modules(source: Path, destination: Path, names: Sequence[str] | None = None) -> None:
-    destination.mkdir(parents=True, exist_ok=True)
-    for path in sorted(source.glob("*.py")):
-        if names is None or path.name in names:
-            shutil.copy2(path, destination / path.name)
-
-
 def _copy_plugin(target: locations.KritaInstall) -> None:
     folder = target.plugin_dir
-    if folder.exists():
-        if not (folder / "vendor" / "krita_plugin").exists() and any(folder.iterdir()):
-            raise InstallError(f"{folder} exists and is not a Portrait Stylization plug-in: "
-                               "move it away first")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    plugin_installer.fresh_folder(folder, folder / "vendor" / "krita_plugin")
     shutil.copy2(ENTRY, folder / "__init__.py")
     shutil.copy2(DESKTOP, target.desktop_file)
-    _copy_modules(Path(shared.__file__).resolve().parent, folder / "vendor" / "shared")
-    _copy_modules(SOURCE, folder / "vendor" / "krita_plugin", RUNTIME_MODULES)
+    plugin_installer.vendor_packages(folder / "vendor", SOURCE, RUNTIME_MODULES)
 
 
 def _ensure_pyzmq(target: locations.KritaInstall, pip_python: str) -> str:
@@ -73,15 +54,8 @@ def _ensure_pyzmq(target: locations.KritaInstall, pip_python: str) -> str:
         return ("Krita's Python is not known here, so pyzmq was not checked: if Krita reports "
                 "that zmq is missing, run the installer again with --krita-python COMMAND "
                 "(the python executable Krita bundles)")
-    try:
-        found = vendoring.probe(target.python, "Krita", "--krita-python")
-        if found.zmq:
-            return f"Krita's Python {found.version} already has pyzmq {found.zmq}"
-        wheel = vendoring.vendor_pyzmq(found, target.plugin_dir / "vendor", pip_python)
-    except vendoring.VendoringError as err:
-        raise InstallError(f"pyzmq for Krita's Python: {err}") from None
-    return (f"Krita's Python {found.version} lacked pyzmq: unpacked {wheel} into "
-            f"{target.plugin_dir / 'vendor'}")
+    return plugin_installer.ensure_pyzmq(target.python, target.plugin_dir / "vendor",
+                                         pip_python, "Krita", "--krita-python")
 
 
 def _write_kritarc(path: Path, enabled: bool) -> None:
@@ -118,16 +92,9 @@ def install_plugin(args: argparse.Namespace, python: str, endpoint: str) -> list
 def uninstall_plugin(args: argparse.Namespace) -> list[str]:
     """Remove what :func:`install_plugin` added."""
     target = _target(args)
-    done = []
-    if (target.plugin_dir / "vendor" / "krita_plugin").exists():
-        shutil.rmtree(target.plugin_dir)
-        done.append(f"Removed {target.plugin_dir}")
-    else:
-        done.append(f"No Krita plug-in found in {target.plugin_dir}")
-    for path in (target.desktop_file, target.action_file):
-        if path.exists():
-            path.unlink()
-            done.append(f"Removed {path}")
+    done = [plugin_installer.remove_plugin_folder(
+        target.plugin_dir, target.plugin_dir / "vendor" / "krita_plugin", "Krita")]
+    done += plugin_installer.remove_files([target.desktop_file, target.action_file])
     if target.kritarc.exists():
         _write_kritarc(target.kritarc, False)
         done.append(f"Switched the plug-in off in {target.kritarc}")
@@ -135,7 +102,8 @@ def uninstall_plugin(args: argparse.Namespace) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The installer's Krita options (shared with the project's ``install.py``)."""
+    """The installer's Krita options (shared with the project's ``install.py``; the common
+    ones are :func:`shared.plugin_installer.add_common_arguments`)."""
     group = parser.add_argument_group("Krita plug-in")
     group.add_argument("--krita-resource-dir", type=Path, metavar="DIR",
                        help="Krita's resource folder to install into (default: detected; e.g. "
@@ -166,27 +134,8 @@ def run_from_args(args: argparse.Namespace, python: str, endpoint: str) -> list[
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m krita_plugin.install",
-                                     description="Install the Portrait Stylization Krita "
-                                                 "plug-in (the backend must be installed in "
-                                                 "this Python).")
-    parser.add_argument("--python", default=sys.executable,
-                        help="interpreter that runs the backend (default: this one)")
-    parser.add_argument("--endpoint", default=DEFAULT_ENDPOINT,
-                        help=f"where the plug-in reaches the backend (default {DEFAULT_ENDPOINT})")
-    parser.add_argument("--uninstall", action="store_true", help="remove the plug-in")
-    parser.add_argument("--server-arg", action="append", default=[], metavar="ARG",
-                        help="extra argument for the backend the plug-in starts (repeatable; "
-                             "write --server-arg=--flag)")
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        lines = run_from_args(args, args.python, args.endpoint)
-    except InstallError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print("\n".join(lines))
-    return 0
+    return plugin_installer.main(argv, prog="python -m krita_plugin.install", editor="Krita",
+                                 add_arguments=add_arguments, run_from_args=run_from_args)
 
 
 if __name__ == "__main__":

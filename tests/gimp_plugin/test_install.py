@@ -20,6 +20,7 @@ from gimp_plugin.install import (
     run_from_args,
     uninstall_plugin,
 )
+from shared.plugin_installer import add_common_arguments
 
 ENDPOINT = "tcp://127.0.0.1:5999"
 
@@ -114,6 +115,7 @@ def test_uninstall_removes_what_install_added(plugins_dir):
 
 def test_the_options_parse_for_the_projects_installer(plugins_dir):
     parser = argparse.ArgumentParser()
+    add_common_arguments(parser)
     add_arguments(parser)
     args = parser.parse_args(["--gimp-plugins-dir", str(plugins_dir), "--shortcut",
                               "<Primary><Alt>p", "--gimp-python", sys.executable,

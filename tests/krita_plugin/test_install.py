@@ -15,14 +15,14 @@ from krita_plugin.install import (
     krita_present,
     run_from_args,
 )
+from shared.plugin_installer import add_common_arguments
 
 ENDPOINT = "tcp://127.0.0.1:5999"
 
 
 def arguments(tmp_path, *extra):
     parser = argparse.ArgumentParser()
-    parser.add_argument("--uninstall", action="store_true")
-    parser.add_argument("--server-arg", action="append", default=[])
+    add_common_arguments(parser)
     add_arguments(parser)
     return parser.parse_args(["--krita-resource-dir", str(tmp_path / "krita"),
                               "--kritarc", str(tmp_path / "kritarc"),
