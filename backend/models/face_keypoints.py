@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from backend.models.mediapipe_input import rgb_uint8
+from backend.models.mediapipe_logs import quiet_mediapipe
 
 # 0: the short-range model (128×128 input, faces within about 2 m), fit for face crops.
 SHORT_RANGE_MODEL = 0
@@ -38,6 +39,8 @@ class FaceKeypointJudge:
     def __init__(self, min_score: float = 0.5) -> None:
         # mediapipe takes about a second to import: loaded only when a report needs it.
         from mediapipe.python.solutions.face_detection import FaceDetection
+
+        quiet_mediapipe()
 
         self._solution = FaceDetection(model_selection=SHORT_RANGE_MODEL,
                                        min_detection_confidence=min_score)

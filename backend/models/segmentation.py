@@ -11,6 +11,7 @@ import threading
 import numpy as np
 
 from backend.models.mediapipe_input import rgb_uint8
+from backend.models.mediapipe_logs import quiet_mediapipe
 
 # 0: the general model (256×256 input), better on portraits than the landscape one (1).
 GENERAL_MODEL = 0
@@ -22,6 +23,8 @@ class PortraitSegmenter:
     def __init__(self) -> None:
         # mediapipe takes about a second to import: only jobs that segment pay for it.
         from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
+
+        quiet_mediapipe()
 
         self._solution = SelfieSegmentation(model_selection=GENERAL_MODEL)
         # The MediaPipe graph processes one frame at a time.
