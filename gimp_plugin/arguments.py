@@ -20,6 +20,7 @@ from typing import Any
 from shared.option_types import Colour, OptionType
 from shared.options import Options, OptionsError, OptionSpec, option_specs
 from shared.plugin_settings import DEFAULT_PREVIEW_INTERVAL
+from shared.result_size import SIZE_CHOICES, choice_for
 
 GIMP_INT_MAX = 2**31 - 1  # procedure int arguments are C ints
 DOUBLE_LIMIT = 1e9  # stands in for "no bound" on double arguments
@@ -127,6 +128,17 @@ PLUGIN_ARGUMENTS = (
                  default=DEFAULT_PREVIEW_INTERVAL, minimum=0, maximum=100000, group="layers",
                  step=1),
 )
+
+
+# The dialog shows the result size in words beside its number (end-scale), which is what a
+# script sets: an auxiliary argument of the dialog alone, each choice one end_scale.
+RESULT_SIZE = "result-size"
+RESULT_SIZE_ARGUMENT = ArgumentSpec(
+    RESULT_SIZE, "size", "Result size", "How big the picture is painted before it is fitted "
+    "to the layer: the layer's own size shows the finest strokes and takes longest; a smaller "
+    "size is faster and is scaled up, which the new layer's name then says.",
+    default=choice_for(Options().end_scale).nick,
+    choices=tuple(choice.nick for choice in SIZE_CHOICES))
 
 
 def dialog_arguments() -> list[ArgumentSpec]:

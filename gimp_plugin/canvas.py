@@ -76,6 +76,16 @@ def describe(item: Gimp.Item) -> layers.SelectedItem:
     return layers.SelectedItem(item.get_name(), kind, tuple(path), item)
 
 
+def stylized_size(drawable: Gimp.Drawable) -> tuple[int, int, bool] | None:
+    """``(w, h, selection)``: the size of what the plug-in stylizes of ``drawable``, the
+    selection's bounding box within it (``selection`` True when there is a selection) or the
+    whole drawable; None when the selection misses it."""
+    touched, _x, _y, width, height = drawable.mask_intersect()
+    if not touched:
+        return None
+    return width, height, not Gimp.Selection.is_empty(drawable.get_image())
+
+
 def drawable_format(drawable: Gimp.Drawable, with_alpha: bool | None = None) -> tuple[int, str]:
     """``(channels, dtype)`` that carry ``drawable`` at its image's precision."""
     image = drawable.get_image()
@@ -147,7 +157,8 @@ def layer_names(image: Gimp.Image) -> set[str]:
 class ResultLayer:
     """The new layer: directly above the content, with its offsets, size and alpha, the
     content's pixels outside ``region``; masked by the selection if any; named after what it is
-    (:func:`layers.result_name`).
+    (:func:`layers.result_name`), with ``notice`` when the result is scaled up to the region
+    (:func:`shared.result_size.upscale_notice`).
 
     GIMP ends a plug-in whose progress is cancelled at once (SIGKILL), so nothing may be left
     half-done while the backend works: previews go to a stand-in layer added and removed with
@@ -156,9 +167,10 @@ class ResultLayer:
     therefore leaves at most the stand-in, named as unfinished, and no open undo group."""
 
     def __init__(self, image: Gimp.Image, content: Gimp.Layer, region: Region,
-                 style_names: list[str], background: str) -> None:
+                 style_names: list[str], background: str, notice: str = "") -> None:
         self.image, self.content, self.region = image, content, region
-        self.name = layers.result_name(content.get_name(), style_names, layer_names(image))
+        self.name = layers.result_name(content.get_name(), style_names, layer_names(image),
+                                       notice)
         content_channels, self.dtype = drawable_format(content)
         self.channels = samples.result_channels(content_channels, background)
         self.keep_alpha = samples.keeps_content_alpha(content_channels, background)

@@ -3,7 +3,9 @@
 :mod:`gimp_plugin.arguments` decides what the arguments are; this module declares them on a
 ``Gimp.Procedure`` and lays them out in a ``GimpUi.ProcedureDialog``: the style layers and the
 main options on the left, the rest in an "Advanced" notebook on the right with a page per
-option group; OK is greyed out, with a line saying why, until the choices can run.
+option group; OK is greyed out, with a line saying why, until the choices can run. The result
+size is offered in words ("Layer size (600×400)", "512 px — fast", …) above its number, with a
+line saying whether the result will be scaled up and, on a CPU, roughly how long it takes.
 """
 
 from __future__ import annotations
@@ -22,17 +24,25 @@ from gi.repository import Gegl, Gimp, GimpUi, GObject, Gtk  # noqa: E402
 from gimp_plugin import canvas  # noqa: E402
 from gimp_plugin.arguments import (  # noqa: E402
     PLUGIN_ARGUMENTS,
+    RESULT_SIZE,
+    RESULT_SIZE_ARGUMENT,
     SECOND_STYLE_LAYER,
     SECOND_STYLE_WEIGHT,
     STYLE_LAYER,
     ArgumentSpec,
+    argument_name,
+    engine_options,
     mnemonic_labels,
 )
-from shared import layers  # noqa: E402
-from shared.options import MAIN_OPTIONS  # noqa: E402
+from shared import layers, result_size  # noqa: E402
+from shared.options import MAIN_OPTIONS, OptionsError  # noqa: E402
 
 _FLAGS = GObject.ParamFlags.READWRITE
 MAX_FIELD_CHARS = 10  # a number field is as wide as its widest value, up to this
+END_SCALE = argument_name("end_scale")
+SIZE_NOTE = "size-note"
+# The arguments that change the ladder, hence what the size note says.
+LADDER = (END_SCALE, "min-scale", "iterations", "initial-iterations", "high-scale-iterations")
 
 
 def _choice(spec: ArgumentSpec) -> Gimp.Choice:
@@ -43,11 +53,16 @@ def _choice(spec: ArgumentSpec) -> Gimp.Choice:
 
 
 def register_arguments(procedure: Gimp.Procedure, specs: Sequence[ArgumentSpec]) -> None:
-    """Declare ``specs`` on ``procedure`` (names, labels, help, ranges, defaults)."""
+    """Declare ``specs`` on ``procedure`` (names, labels, help, ranges, defaults), and beside
+    end-scale the dialog's result size in words (an auxiliary argument)."""
     Gegl.init(None)  # a colour button's default is a GEGL colour; GIMP starts GEGL only to run
     ordered = _dialog_order(specs)
     labels = dict(zip([s.name for s in ordered], mnemonic_labels([s.label for s in ordered]),
                       strict=True))
+    if RESULT_SIZE in labels:
+        procedure.add_choice_aux_argument(RESULT_SIZE, labels[RESULT_SIZE],
+                                          RESULT_SIZE_ARGUMENT.blurb, _size_choice(),
+                                          RESULT_SIZE_ARGUMENT.default, _FLAGS)
     for spec in specs:
         common = (spec.name, labels[spec.name], spec.blurb)
         if spec.kind == "int":
@@ -74,10 +89,26 @@ def register_arguments(procedure: Gimp.Procedure, specs: Sequence[ArgumentSpec])
             raise ValueError(f"argument {spec.name} has unknown kind {spec.kind!r}")
 
 
+# GIMP 3.0's add_choice_aux_argument does not take its own reference to the choice (unlike
+# add_choice_argument): without this one, Python frees it and the procedure's config fails.
+_AUX_CHOICES: list[Gimp.Choice] = []
+
+
+def _size_choice() -> Gimp.Choice:
+    choice = Gimp.Choice.new()
+    for index, size in enumerate(result_size.SIZE_CHOICES):
+        choice.add(size.nick, index, size.label, "")
+    _AUX_CHOICES.append(choice)
+    return choice
+
+
 def _dialog_order(specs: Sequence[ArgumentSpec]) -> list[ArgumentSpec]:
-    """The arguments as the dialog shows them, so the first ones get the first mnemonics."""
+    """The arguments as the dialog shows them, so the first ones get the first mnemonics; the
+    result size in words comes just before its number."""
     main = [s for s in specs if s.option is None or s.option in MAIN_OPTIONS]
-    return main + [s for s in specs if s not in main]
+    shown = [shown for s in main
+             for shown in ((RESULT_SIZE_ARGUMENT, s) if s.name == END_SCALE else (s,))]
+    return shown + [s for s in specs if s not in main]
 
 
 def _colour(spec: ArgumentSpec, text: str) -> Gegl.Color:
@@ -167,24 +198,99 @@ def _fill_advanced(dialog: GimpUi.ProcedureDialog, specs: Sequence[ArgumentSpec]
     return "advanced"
 
 
+def _name_the_layer_size(dialog: GimpUi.ProcedureDialog, label: str) -> None:
+    """Give the layer entry of the result-size list the layer's size, e.g. ``Layer size
+    (600×400)`` (the choice's labels are fixed when the procedure is declared)."""
+    combo = dialog.get_widget(RESULT_SIZE, GObject.TYPE_NONE).get_widget()
+    id_column, label_column = combo.get_property("id-column"), combo.get_property("label-column")
+    for row in combo.get_model():
+        if row[id_column] == result_size.LAYER_SIZE.nick:
+            row[label_column] = label
+
+
+def _main_fields(specs: Sequence[ArgumentSpec]) -> list[str]:
+    """The left column: the plug-in's arguments, then the main options, the result size in
+    words above its number and the line about it."""
+    main = [spec.name for spec in PLUGIN_ARGUMENTS]
+    for spec in specs:
+        if spec.option in MAIN_OPTIONS:
+            main += ([RESULT_SIZE, END_SCALE, SIZE_NOTE] if spec.name == END_SCALE
+                     else [field_name(spec)])
+    return main
+
+
+def _wrapped_label(dialog: GimpUi.ProcedureDialog, name: str, chars: int = 40) -> Gtk.Label:
+    label = dialog.get_label(name, "", False, False)
+    label.set_line_wrap(True)
+    label.set_max_width_chars(chars)
+    label.set_xalign(0.0)
+    return label
+
+
+class SizeWords:
+    """Keeps the result size in words and end-scale in step (each choice one end_scale; any
+    other number is "Other") and the line under them up to date: whether the result is scaled
+    up to the layer and, on a CPU, roughly how long it takes
+    (:func:`shared.result_size.size_note`)."""
+
+    def __init__(self, config: Gimp.ProcedureConfig, specs: Sequence[ArgumentSpec],
+                 note: Gtk.Label, content_size: tuple[int, int] | None,
+                 device: str | None) -> None:
+        self.config, self.specs, self.note = config, specs, note
+        self.content_size, self.device = content_size, device
+        self.scale_set()
+        config.connect(f"notify::{RESULT_SIZE}", self.size_chosen)
+        for name in LADDER:
+            config.connect(f"notify::{name}", self.scale_set)
+
+    def size_chosen(self, *_args: object) -> None:
+        nick = self.config.get_property(RESULT_SIZE)
+        chosen = next(size for size in result_size.SIZE_CHOICES if size.nick == nick)
+        if chosen.end_scale is not None and chosen.end_scale != self.config.get_property(
+                END_SCALE):
+            self.config.set_property(END_SCALE, chosen.end_scale)  # notifies scale_set
+        else:
+            self.show_note()
+
+    def scale_set(self, *_args: object) -> None:
+        nick = result_size.choice_for(self.config.get_property(END_SCALE)).nick
+        if nick != self.config.get_property(RESULT_SIZE):
+            self.config.set_property(RESULT_SIZE, nick)
+        self.show_note()
+
+    def show_note(self) -> None:
+        text = ""
+        if self.content_size is not None:
+            try:
+                options = engine_options(config_values(self.config, self.specs))
+                text = result_size.size_note(options, self.content_size, self.device)
+            except OptionsError:
+                text = ""  # OK then says what to fix
+        self.note.set_text(text)
+        self.note.set_visible(bool(text))
+
+
 def build_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
-                 specs: Sequence[ArgumentSpec],
-                 drawables: Sequence[Gimp.Drawable]) -> GimpUi.ProcedureDialog:
+                 specs: Sequence[ArgumentSpec], drawables: Sequence[Gimp.Drawable],
+                 device: str | None = None) -> GimpUi.ProcedureDialog:
     """The dialog, not yet shown: the style layers and main options on the left, every other
     option in an "Advanced" notebook on the right (so it fits a 768-pixel-high screen), and a
-    line under the main options that says what to choose while OK cannot run."""
+    line under the main options that says what to choose while OK cannot run. ``device`` is
+    the backend's (as its health reply names it; None: unknown), for the size line's time."""
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config,
                                     title="Portrait Stylization")
     _buttons_from_text(config, specs)
     for spec in specs:
         _make_field(dialog, spec)
-    main = [spec.name for spec in PLUGIN_ARGUMENTS]
-    main += [field_name(spec) for spec in specs if spec.option in MAIN_OPTIONS]
-    problem = dialog.get_label("problem", "", False, False)
-    problem.set_line_wrap(True)
-    problem.set_max_width_chars(40)
-    problem.set_xalign(0.0)
-    dialog.fill_box("main", [*main, "problem"])
+    stylized = canvas.stylized_size(drawables[0]) if len(drawables) == 1 else None
+    content_size = None if stylized is None else stylized[:2]
+    if stylized is not None:
+        _name_the_layer_size(dialog, result_size.choice_label(result_size.LAYER_SIZE,
+                                                              content_size, stylized[2]))
+    sizes = SizeWords(config, specs, _wrapped_label(dialog, SIZE_NOTE, 34), content_size,
+                      device)
+    problem = _wrapped_label(dialog, "problem")
+    dialog.fill_box("main", [*_main_fields(specs), "problem"])
     columns = dialog.fill_box("columns", ["main", _fill_advanced(dialog, specs)])
     columns.set_orientation(Gtk.Orientation.HORIZONTAL)
     columns.set_spacing(12)
@@ -199,15 +305,17 @@ def build_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
     for name in (STYLE_LAYER, SECOND_STYLE_LAYER, SECOND_STYLE_WEIGHT):
         config.connect(f"notify::{name}", check)
     dialog.connect("show", check)
+    dialog.connect("show", lambda *_args: sizes.show_note())
     return dialog
 
 
 def run_dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig,
-               specs: Sequence[ArgumentSpec], drawables: Sequence[Gimp.Drawable]) -> bool:
+               specs: Sequence[ArgumentSpec], drawables: Sequence[Gimp.Drawable],
+               device: str | None = None) -> bool:
     """Show the dialog; True when the user pressed OK (the config then holds the choices,
     which can run: OK stays greyed out until they can)."""
     GimpUi.init(procedure.get_name())
-    dialog = build_dialog(procedure, config, specs, drawables)
+    dialog = build_dialog(procedure, config, specs, drawables, device)
     accepted = dialog.run()
     dialog.destroy()
     if accepted:

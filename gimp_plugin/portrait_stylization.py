@@ -30,7 +30,7 @@ from gi.repository import Gimp, GLib, GObject  # noqa: E402
 # plug-in at launch to query its procedures, and that should stay quick.
 from gimp_plugin import arguments, canvas, recall  # noqa: E402
 from gimp_plugin.settings import LastOptions, PluginSettings, SettingsError  # noqa: E402
-from shared import layers  # noqa: E402
+from shared import layers, result_size  # noqa: E402
 from shared.options import OptionsError  # noqa: E402
 from shared.plugin_settings import DEFAULT_PREVIEW_INTERVAL  # noqa: E402
 
@@ -81,6 +81,17 @@ def _first_run_options(client, folder: Path):
     return options
 
 
+def _backend_device() -> str | None:
+    """The device of a backend that already runs (None: none answers at once, or the
+    settings cannot be read; the run itself then says why), for the dialog's result size."""
+    from shared import session
+
+    try:
+        return session.running_device(PluginSettings.load(PLUGIN_FOLDER))
+    except SettingsError:
+        return None
+
+
 def _stylize(image, content_item, style_items, style_weights, options, preview_interval):
     """Run one job for ``content_item`` and insert its result; returns the new layer.
     ``options`` None: the first run's (see :func:`_first_run_options`)."""
@@ -104,9 +115,11 @@ def _stylize(image, content_item, style_items, style_weights, options, preview_i
             request = session.Request(
                 canvas.read_pixels(content, region, *canvas.drawable_format(content)), styles,
                 style_weights, options, preview_interval)
+            size = (region.width, region.height)
+            notice = result_size.upscale_notice(result_size.computed_size(options, size), size)
             result_layer = canvas.ResultLayer(image, content, region,
                                               [item.name for item in style_items],
-                                              options.background)
+                                              options.background, notice)
             result, metadata = session.stylize(
                 client, request, _show_progress,
                 result_layer.show_preview if preview_interval else None, settings=settings)
@@ -151,7 +164,10 @@ def run_dialog_procedure(procedure, run_mode, image, drawables, config, _data):
     if run_mode == Gimp.RunMode.INTERACTIVE:
         from gimp_plugin import dialog
 
-        if not dialog.run_dialog(procedure, config, specs, drawables):
+        device = _backend_device()
+        if not LastOptions.exists(recall.settings_folder()):  # no size chosen yet
+            config.set_property("end-scale", result_size.default_end_scale(device))
+        if not dialog.run_dialog(procedure, config, specs, drawables, device):
             return _status(procedure, Gimp.PDBStatusType.CANCEL)
 
     def work():

@@ -17,7 +17,7 @@ from PyQt5.QtCore import QObject, pyqtSignal
 from krita_plugin import canvas
 from krita_plugin.pixels import DepthError
 from krita_plugin.runner import JobRunner
-from shared import layers, session
+from shared import layers, result_size, session
 from shared.options import Options, OptionsError
 from shared.pixels import keeps_content_alpha
 from shared.plugin_settings import PluginSettings, SettingsError
@@ -46,7 +46,9 @@ def prepare(document, content, styles: Sequence[Any], style_weights: Sequence[fl
             options: Options, preview_interval: int) -> Prepared:
     """Check ``content`` (a node of ``document``) and ``styles`` (nodes of any open document)
     and read their pixels: only the selection's bounding box of the content is sent, with the
-    face boxes (given in the content layer's pixels) moved into it."""
+    face boxes (given in the content layer's pixels) moved into it. The result layer is named
+    after the first style, and says when the result is computed smaller than the region and
+    scaled up (``Starry Night, computed at 512 px, scaled up ×1.2``)."""
     content_item = canvas.describe(content)
     layers.pick_content([content_item])
     if not styles:
@@ -73,7 +75,10 @@ def prepare(document, content, styles: Sequence[Any], style_weights: Sequence[fl
     result = canvas.ResultRequest(region, canvas.colour_space(content),
                                   content_image if keep_alpha else None,
                                   canvas.selection_mask(document, region))
-    return Prepared(document, content, styles[0].name(), request, result)
+    size = (region.width, region.height)
+    notice = result_size.upscale_notice(result_size.computed_size(options, size), size)
+    name = styles[0].name() + (f", {notice}" if notice else "")
+    return Prepared(document, content, name, request, result)
 
 
 class Stylization(QObject):

@@ -75,5 +75,5 @@ def duration_text(seconds: float) -> str:
 
 def first_run_options(device: str) -> Options:
     """Options for a first run, before the user has chosen any: on a CPU the short ladder of
-    :data:`CPU_FIRST_RUN`, elsewhere the defaults."""
-    return Options().replace(**CPU_FIRST_RUN) if device == "cpu" else Options()
+    :data:`CPU_FIRST_RUN`, elsewhere the defaults at the content's own size (end_scale 0)."""
+    return Options().replace(**CPU_FIRST_RUN) if device == "cpu" else Options(end_scale=0)

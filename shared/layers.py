@@ -78,15 +78,17 @@ def check_style(style: SelectedItem | None, content: SelectedItem) -> SelectedIt
     return style
 
 
-def result_name(content: str, styles: Sequence[str], taken: Collection[str]) -> str:
-    """The result layer's name: what it is, e.g. ``Portrait — stylized (Starry Night)``.
+def result_name(content: str, styles: Sequence[str], taken: Collection[str],
+                notice: str = "") -> str:
+    """The result layer's name: what it is, e.g. ``Portrait — stylized (Starry Night)``, and
+    ``notice`` after a comma when there is one (``…, computed at 512 px, scaled up ×1.2``).
 
     GIMP would make a taken name unique by appending " #1", which reads like a copy of the
     content; a number after "stylized" keeps names unique and still says what the layer is."""
-    after = " + ".join(styles)
-    name, number = f"{content} — stylized ({after})", 2
+    after = " + ".join(styles) + ")" + (f", {notice}" if notice else "")
+    name, number = f"{content} — stylized ({after}", 2
     while name in taken or unfinished_name(name) in taken:
-        name, number = f"{content} — stylized {number} ({after})", number + 1
+        name, number = f"{content} — stylized {number} ({after}", number + 1
     return name
 
 

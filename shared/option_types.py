@@ -176,20 +176,34 @@ class Whole(Real):
 class WholeOrZero(Whole):
     """A whole number within ``[least, maximum]``, or 0 for a special meaning (``zero``, e.g.
     "never tile"), said in the dialog's hint. Its range is ``[0, maximum]``; a value between 0
-    and ``least`` is refused naming both."""
+    and ``least`` is refused naming both. ``word``, when given, is text that also means 0
+    (``--end-scale full``); JSON carries the number."""
 
-    def __init__(self, least: int, maximum: int, zero: str) -> None:
+    def __init__(self, least: int, maximum: int, zero: str, word: str | None = None) -> None:
         if least < 2:
             raise ValueError("a whole number with a special 0 needs least >= 2")
         super().__init__(0, maximum)
-        self.least, self.zero = least, zero
+        self.least, self.zero, self.word = least, zero, word
         self.widget_hint = f" (0: {zero})"
+        if word:
+            self.metavar = f"N|{word}"
 
     def coerce(self, value: Any) -> Any:
         value = super().coerce(value)
         if 0 < value < self.least:
             raise OptionsError(f"{value} is below {self.least}; 0 means {self.zero}")
         return value
+
+    def parse(self, text: str) -> Any:
+        if self.word and text.strip().lower() == self.word:
+            return 0
+        try:
+            return super().parse(text)
+        except OptionsError:
+            if not self.word:
+                raise
+            raise OptionsError(f"expected a whole number or {self.word}, got {text!r}"
+                               ) from None
 
 
 class OptionalWhole(Whole):

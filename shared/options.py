@@ -79,9 +79,10 @@ class Options:
         label="First size (px)",
         tip="The long side, in pixels, of the first and coarsest pass, where the overall look"
             " forms; the picture is then refined at larger sizes up to the result size.")
-    end_scale: int = _option(WholeOrZero(32, 8192, "the content's own size"), 512,
-                             "the final scale and output long side, in pixels (at least 32); 0 "
-                             "is the content's own long side",
+    end_scale: int = _option(WholeOrZero(32, 8192, "the content's own size", word="full"),
+                             512, "the final scale and output long side, in pixels (at least "
+                             "32); 0 (on the command line also 'full') is the content's own "
+                             "long side, at most 8192 px",
         label="Result size (px)",
         tip="The long side, in pixels, at which the result is painted: larger shows finer "
             "brush strokes and takes longer; 0 paints at the layer's own size. The result is "

@@ -141,6 +141,17 @@ def connect(settings: PluginSettings, on_progress: ProgressCallback = _report_no
     return client
 
 
+def running_device(settings: PluginSettings) -> str | None:
+    """The device of a backend already answering at ``settings.endpoint`` (``cpu``,
+    ``cuda:0``, …), asked with a short timeout; None when none answers (nothing is started)
+    or it speaks another protocol version."""
+    with Client(settings.endpoint, timeout=START_POLL_S) as client:
+        try:
+            return str(client.health()["device"])
+        except (BackendUnavailable, ProtocolMismatch):
+            return None
+
+
 def failure_message(err: BackendError, settings: PluginSettings) -> str:
     """One line for a job the backend could not do, saying what to do about it."""
     if err.code == "missing_weights":

@@ -35,6 +35,7 @@ from backend.cli.serve import add_endpoint_flag
 from backend.engine import ProgressEvent, Result, model_needs, stylize
 from backend.engine.imageio import read_image
 from backend.engine.schedule import job_scales, scale_iterations
+from backend.engine.sizes import check_sizes
 from backend.server.images import (
     image_data_from_source,
     image_data_to_array,
@@ -87,11 +88,15 @@ def request_from_args(args: argparse.Namespace) -> JobRequest:
                       args.style_weights, options)
 
 
+def source_size(image: SourceImage) -> tuple[int, int]:
+    """``(w, h)`` of an image as ``read_image`` returns it."""
+    return image.size if isinstance(image, Image.Image) else tuple(image.shape[1::-1])
+
+
 def total_iterations(options: Options, content: SourceImage) -> int:
     """Iterations of the whole job on ``content``: the first scale's and every later
     scale's."""
-    size = content.size if isinstance(content, Image.Image) else content.shape[1::-1]
-    return sum(scale_iterations(options, job_scales(options, tuple(size))))
+    return sum(scale_iterations(options, job_scales(options, source_size(content))))
 
 
 class Backend(Protocol):
@@ -182,15 +187,27 @@ def _follow(job: Job, bar: ProgressBar | None,
     return job.result()
 
 
-def write_outputs(args: argparse.Namespace, result: Result, note: str = "") -> None:
+def smaller_note(result_size: tuple[int, int], content_size: tuple[int, int]) -> str:
+    """What the closing line adds when the result (written at the size it was computed at) is
+    smaller than the content: the content's size and how to compute at it; else ""."""
+    if max(result_size) >= max(content_size):
+        return ""
+    return (f"; computed at {max(result_size)} px, smaller than the {content_size[0]}x"
+            f"{content_size[1]} content: --end-scale full computes at its own size")
+
+
+def write_outputs(args: argparse.Namespace, result: Result, note: str = "",
+                  content_size: tuple[int, int] | None = None) -> None:
     """Write the image (``--output``, ``--bits``) and the metadata (``--metadata``), then say
-    so in one line (which names any seeded random weights the result was made with). What
-    cannot be written is saved in the cache folder instead (``ResultSavedElsewhere`` says where)."""
+    so in one line (which names any seeded random weights the result was made with, and says
+    when the result is smaller than the content of ``content_size`` ``(w, h)``). What cannot
+    be written is saved in the cache folder instead (``ResultSavedElsewhere`` says where)."""
     save_outputs(args, result)
     random = result.metadata.get("random_weights")
     warning = f" (SEEDED RANDOM WEIGHTS for {', '.join(random)}: not real art)" if random else ""
-    print(f"wrote {args.output} ({result.pixels.shape[1]}x{result.pixels.shape[0]}{note})"
-          f"{warning}", file=sys.stderr)
+    size = (result.pixels.shape[1], result.pixels.shape[0])
+    smaller = smaller_note(size, content_size) if content_size else ""
+    print(f"wrote {args.output} ({size[0]}x{size[1]}{note}{smaller}){warning}", file=sys.stderr)
 
 
 def run_job(args: argparse.Namespace, backend: Backend, request: JobRequest | None = None
@@ -200,6 +217,9 @@ def run_job(args: argparse.Namespace, backend: Backend, request: JobRequest | No
     any image is read or model loaded. Returns the exit status 0."""
     check_outputs(args)
     request = request or request_from_args(args)
+    # Sizes no scale can work with are refused now, before any model loads.
+    check_sizes(source_size(request.content), [source_size(s) for s in request.styles],
+                request.options)
     note_losses(args, request.content)
     bar = None if args.quiet else ProgressBar(total_iterations(request.options, request.content))
     try:
@@ -207,5 +227,5 @@ def run_job(args: argparse.Namespace, backend: Backend, request: JobRequest | No
     finally:
         if bar is not None:
             bar.close()
-    write_outputs(args, result, note)
+    write_outputs(args, result, note, source_size(request.content))
     return 0

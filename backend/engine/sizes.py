@@ -21,7 +21,15 @@ def check_sizes(content_size: tuple[int, int], style_sizes: Sequence[tuple[int, 
                 options: Options) -> None:
     """Raise :class:`ImageInputError` (one line: the image, the size it would have, the fix)
     when an image VGG-19 will see is below its minimum side at the first scale. Sizes are
-    ``(w, h)`` in pixels."""
+    ``(w, h)`` in pixels. Also raised when ``end_scale`` 0 (the content's own size) asks
+    for a long side above the option's limit (:data:`shared.options.PIXELS`), naming the
+    end_scale that fits."""
+    if options.end_scale == 0 and max(content_size) > PIXELS.maximum:
+        raise ImageInputError(
+            f"the content is {content_size[0]}x{content_size[1]}: its own size "
+            f"({max(content_size)} px long side) is above the {PIXELS.maximum}-px limit of "
+            f"end_scale; use end_scale {PIXELS.maximum} (--end-scale {PIXELS.maximum}) or "
+            "scale the image down")
     least = VGGFeatures.min_size(vgg_layers(options))
     first = job_scales(options, content_size)[0]
     w, h = size_to_fit(content_size, first, scale_up=True)

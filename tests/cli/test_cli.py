@@ -143,6 +143,38 @@ def test_tiny_run_writes_a_png_of_the_output_size_and_metadata(
     assert recorded["random_weights"] == ["vgg19"]
 
 
+def test_a_result_smaller_than_the_content_is_said_on_the_closing_line(
+        images: tuple[Path, Path], weights_dir: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert call_main("stylize", *images, *TINY_RUN, "-o", tmp_path / "out.png") == 0
+    closing = capsys.readouterr().err.splitlines()[-1]
+    assert closing.startswith(f"wrote {tmp_path / 'out.png'} (64x43; computed at 64 px, "
+                              "smaller than the 96x64 content: --end-scale full computes at "
+                              "its own size)")
+
+
+def test_end_scale_full_writes_the_contents_own_size_and_says_nothing_more(
+        images: tuple[Path, Path], weights_dir: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "out.png"
+    assert call_main("stylize", *images, *TINY_RUN, "--end-scale", "full", "-o", output) == 0
+    with Image.open(output) as image:
+        assert image.size == CONTENT_SIZE
+    closing = capsys.readouterr().err.splitlines()[-1]
+    assert closing.startswith(f"wrote {output} (96x64)")
+
+
+def test_the_contents_own_size_above_the_limit_exits_with_one_line(
+        images: tuple[Path, Path], weights_dir: Path, tmp_path: Path) -> None:
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (9000, 64), (128, 100, 90)).save(wide)
+    done = run_cli("stylize", wide, images[1], *TINY_RUN, "--end-scale", "full", cwd=tmp_path)
+    assert done.returncode != 0
+    lines = error_lines(done.stderr)
+    assert "use end_scale 8192 (--end-scale 8192)" in lines[-1]
+    assert "Traceback" not in done.stderr and not (tmp_path / "out.png").exists()
+
+
 def test_demo_stylizes_the_sample_portrait(weights_dir: Path, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

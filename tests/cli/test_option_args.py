@@ -62,3 +62,14 @@ def test_a_colour_flag_takes_hex() -> None:
 def test_an_unreadable_value_is_argparse_error_with_the_types_message() -> None:
     with pytest.raises(argparse.ArgumentError, match="expected a number, got 'abc'"):
         parser().parse_args(["--content-weight", "abc"])
+
+
+@pytest.mark.parametrize("text", ["full", "FULL", "0"])
+def test_end_scale_full_or_0_is_the_contents_own_size(text: str) -> None:
+    assert options_from_args(parser().parse_args(["--end-scale", text])).end_scale == 0
+
+
+def test_an_end_scale_that_is_neither_a_number_nor_full_says_both() -> None:
+    with pytest.raises(argparse.ArgumentError, match="expected a whole number or full, got "
+                                                     "'whole'"):
+        parser().parse_args(["--end-scale", "whole"])

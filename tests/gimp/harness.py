@@ -160,6 +160,7 @@ class GimpHarness:
         environment = {"PS_TEST_OUT": self.inside(out_dir), **(env or {})}
         process = subprocess.Popen(self._command(code_path, environment),
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   errors="replace",  # GIMP's warnings may quote raw bytes
                                    start_new_session=True)
         return process, out_dir
 

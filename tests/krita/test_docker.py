@@ -81,6 +81,14 @@ def cancel():
                                  "status": docker.status.text(),
                                  "stylize_enabled": docker.stylize_button.isEnabled()}}
 
+def scaled_up():
+    document, content, docker = yield from prepare_document("scaled_up")
+    set_options(docker.form, {{**{TINY_OPTIONS!r}, "min_scale": 32, "end_scale": 32}})
+    outcome = yield from run_docker(docker)
+    REPORT["calls"]["scaled_up"] = {{"outcome": outcome, "layers": names(document),
+                                    "content": layer_info(content),
+                                    "status": docker.status.text()}}
+
 def body():
     styles = yield from new_document(64, 64, "Styles")
     yield from add_png_layer(styles, {photos.style!r}, "Starry Night")
@@ -100,6 +108,7 @@ def body():
     yield from stylize("u16", depth="U16")
     yield from stylize("f16", depth="F16")
     yield from stylize("selection", select={SELECTION!r})
+    yield from scaled_up()
     yield from cancel()
 """)
 
@@ -214,3 +223,12 @@ def test_cancel_stops_the_job_and_adds_nothing(run, backend):
     assert call["stylize_enabled"]
     with backend.client() as client:
         assert client.health()["running_job"] is None
+
+
+def test_a_result_computed_smaller_than_the_layer_says_it_was_scaled_up(run):
+    call = _finished(run, "scaled_up")
+    factor = max(call["content"]["bounds"][2:]) / 32
+    assert factor > 1
+    name = f"Starry Night, computed at 32 px, scaled up ×{round(factor, 1):g}"
+    assert call["outcome"]["finished"] == name
+    assert name in call["layers"]

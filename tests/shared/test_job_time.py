@@ -31,10 +31,10 @@ def test_work_counts_pixels_times_iterations():
     assert work_done(PLAN, 1, 5) == pytest.approx(0.2)
 
 
-def test_a_first_run_on_a_cpu_is_the_short_ladder_and_elsewhere_the_defaults():
+def test_a_first_run_on_a_cpu_is_the_short_ladder_and_elsewhere_the_defaults_at_full_size():
     on_cpu = first_run_options("cpu")
     assert (on_cpu.end_scale, on_cpu.initial_iterations, on_cpu.iterations) == (256, 100, 50)
-    assert first_run_options("cuda:0") == Options()
+    assert first_run_options("cuda:0") == Options(end_scale=0)
 
 
 def test_the_full_defaults_on_a_cpu_are_hours_and_the_first_run_minutes():

@@ -86,3 +86,11 @@ def test_a_name_left_by_an_unfinished_run_is_not_reused():
     assert left == "Portrait — stylized (Starry Night) — unfinished"
     assert result_name("Portrait", ["Starry Night"], {left}) == (
         "Portrait — stylized 2 (Starry Night)")
+
+
+def test_a_scaled_up_result_says_so_in_its_name_and_stays_unique():
+    notice = "computed at 512 px, scaled up ×1.2"
+    first = result_name("Portrait", ["Starry Night"], set(), notice)
+    assert first == "Portrait — stylized (Starry Night), computed at 512 px, scaled up ×1.2"
+    assert result_name("Portrait", ["Starry Night"], {first}, notice) == (
+        "Portrait — stylized 2 (Starry Night), computed at 512 px, scaled up ×1.2")

@@ -20,6 +20,7 @@ from shared.session import (
     failure_message,
     fidelity_summary,
     progress_text,
+    running_device,
     started_text,
 )
 from tests.gimp.harness import free_endpoint
@@ -80,6 +81,26 @@ def test_a_backend_of_another_protocol_version_is_reported_not_used():
         with pytest.raises(StylizationFailed, match="another protocol version") as caught:
             connect(PluginSettings(endpoint=f"tcp://127.0.0.1:{port}", python="/not/started"))
         assert "protocol 2" in str(caught.value)
+    finally:
+        server.join(timeout=10)
+        router.close()
+    assert answered.is_set()
+
+
+def test_no_running_backend_means_no_device_and_nothing_started():
+    assert running_device(PluginSettings(endpoint=free_endpoint(), python="/not/started")) is None
+
+
+def test_a_backend_of_another_protocol_version_gives_no_device():
+    context = zmq.Context.instance()
+    router = context.socket(zmq.ROUTER)
+    router.linger = 0
+    port = router.bind_to_random_port("tcp://127.0.0.1")
+    answered = threading.Event()
+    server = threading.Thread(target=_answer_as_another_version, args=(router, answered))
+    server.start()
+    try:
+        assert running_device(PluginSettings(endpoint=f"tcp://127.0.0.1:{port}")) is None
     finally:
         server.join(timeout=10)
         router.close()
