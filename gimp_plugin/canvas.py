@@ -7,7 +7,6 @@ alpha, layer order) are made by the pure modules beside it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import gi
 
@@ -20,23 +19,11 @@ from gimp_plugin import pixels  # noqa: E402
 from shared import layers  # noqa: E402
 from shared import pixels as samples  # noqa: E402
 from shared.framing import ImageData  # noqa: E402
+from shared.layers import Region  # noqa: E402
 
 PARASITE_NAME = "portrait-stylization"
 _IMAGE_TYPES = {1: Gimp.ImageType.GRAY_IMAGE, 2: Gimp.ImageType.GRAYA_IMAGE,
                 3: Gimp.ImageType.RGB_IMAGE, 4: Gimp.ImageType.RGBA_IMAGE}
-
-
-@dataclass(frozen=True)
-class Region:
-    """A rectangle in a layer's own pixel coordinates."""
-
-    x: int
-    y: int
-    width: int
-    height: int
-
-    def rectangle(self) -> Gegl.Rectangle:
-        return Gegl.Rectangle.new(self.x, self.y, self.width, self.height)
 
 
 _RGB8 = "R'G'B' u8"  # 8-bit sRGB, as the options carry colours
@@ -95,10 +82,14 @@ def drawable_format(drawable: Gimp.Drawable, with_alpha: bool | None = None) -> 
             pixels.transfer_dtype(image.get_precision().value_nick))
 
 
+def _rectangle(region: Region) -> Gegl.Rectangle:
+    return Gegl.Rectangle.new(region.x, region.y, region.width, region.height)
+
+
 def read_pixels(drawable: Gimp.Drawable, region: Region, channels: int,
                 dtype: str) -> ImageData:
     """The pixels of ``region`` of ``drawable`` as protocol image data."""
-    data = drawable.get_buffer().get(region.rectangle(), 1.0,
+    data = drawable.get_buffer().get(_rectangle(region), 1.0,
                                      pixels.babl_format(channels, dtype),
                                      Gegl.AbyssPolicy.CLAMP)
     return ImageData(region.width, region.height, channels, dtype,
@@ -109,7 +100,7 @@ def write_pixels(drawable: Gimp.Drawable, region: Region, data: bytes, channels:
                  dtype: str) -> None:
     """Write this machine's byte-order samples into ``region`` of ``drawable`` (no undo)."""
     buffer = drawable.get_buffer()
-    buffer.set(region.rectangle(), pixels.babl_format(channels, dtype), data)
+    buffer.set(_rectangle(region), pixels.babl_format(channels, dtype), data)
     buffer.flush()
     drawable.update(region.x, region.y, region.width, region.height)
 

@@ -22,22 +22,13 @@ from PyQt5.QtCore import QByteArray, QRect
 from krita_plugin import pixels
 from shared import layers
 from shared.framing import ImageData
+from shared.layers import Region
 from shared.pixels import replace_alpha
 
 ANNOTATION = "portrait-stylization"
 ANNOTATION_DESCRIPTION = "Portrait Stylization: each result layer's job metadata (JSON by layer id)"
 _MASK_TYPES = {"transparencymask", "filtermask", "transformmask", "selectionmask",
                "colorizemask"}
-
-
-@dataclass(frozen=True)
-class Region:
-    """A rectangle in document pixels."""
-
-    x: int
-    y: int
-    width: int
-    height: int
 
 
 @dataclass(frozen=True)

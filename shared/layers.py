@@ -23,6 +23,17 @@ class SelectionError(ValueError):
 
 
 @dataclass(frozen=True)
+class Region:
+    """A rectangle of pixels: its top-left corner ``x``, ``y`` and its size, in pixels of the
+    editor's coordinates (GIMP: the layer's own; Krita: the document's)."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class SelectedItem:
     """What the layer logic needs to know about one selected drawable.
 
