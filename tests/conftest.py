@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from tests.gimp.harness import Backend, free_endpoint, start_backend, stop_backend
+from tests.editor_backend import Backend, start_backend, stop_backend
+from tests.shared.messages import free_endpoint
 
 
 @pytest.fixture(scope="module")

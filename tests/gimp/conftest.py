@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.editor_backend import Backend
 from tests.gimp.gimp_root import gimp_root
-from tests.gimp.harness import Backend, GimpHarness, VirtualDisplay
+from tests.gimp.harness import GimpHarness, VirtualDisplay
 from tests.photos import plugin_test_images, png_bytes
 
 

@@ -13,93 +13,19 @@ The mounts vanish with the namespace; the host's view of the root never changes.
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from shared.client import BackendUnavailable, Client
+from tests.editor_backend import EditorRun, collect_run
 from tests.gimp.gimp_root import GIMP_CONSOLE
 
 REPO = Path(__file__).resolve().parents[2]
 PRELUDE = Path(__file__).with_name("batch_prelude.py")
 BATCH_TIMEOUT_S = 300
-BACKEND_START_S = 180
-
-
-def free_endpoint() -> str:
-    """A loopback endpoint on a port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
-
-
-@dataclass
-class Backend:
-    endpoint: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def client(self, timeout: float = 10.0) -> Client:
-        return Client(self.endpoint, timeout=timeout)
-
-
-def start_backend(endpoint: str, log_path: Path) -> Backend:
-    """``python -m backend serve`` on ``endpoint``, waited for until it answers health."""
-    log = open(log_path, "wb")  # noqa: SIM115 - the server writes to it for its whole life
-    process = subprocess.Popen([sys.executable, "-m", "backend", "serve", "--endpoint", endpoint,
-                                "--allow-random-weights"], cwd=REPO, stdout=log,
-                               stderr=subprocess.STDOUT)
-    log.close()
-    deadline = time.monotonic() + BACKEND_START_S
-    with Client(endpoint, timeout=2.0) as client:
-        while True:
-            try:
-                client.health()
-                return Backend(endpoint, process, log_path)
-            except BackendUnavailable:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    raise RuntimeError(f"the backend did not start:\n{log_path.read_text()}"
-                                       ) from None
-
-
-def stop_backend(endpoint: str, process: subprocess.Popen | None = None) -> None:
-    """Ask the server at ``endpoint`` to stop and wait for ``process`` to end."""
-    with Client(endpoint, timeout=3.0) as client, contextlib.suppress(BackendUnavailable):
-        client.shutdown()  # already gone is fine
-    if process is not None:
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-
-
-@dataclass
-class BatchRun:
-    """What one GIMP batch left behind: exit status, output, the scenario's report and the
-    folder with its pixel dumps (host path)."""
-
-    returncode: int
-    output: str
-    report: dict[str, Any]
-    out_dir: Path
-
-    def call(self, key: str) -> dict[str, Any]:
-        return self.report["calls"][key]
 
 
 class GimpHarness:
@@ -164,25 +90,11 @@ class GimpHarness:
                                    start_new_session=True)
         return process, out_dir
 
-    def finish(self, process: subprocess.Popen, out_dir: Path) -> BatchRun:
+    def finish(self, process: subprocess.Popen, out_dir: Path) -> EditorRun:
         """Wait for GIMP to exit and collect what the scenario recorded."""
-        try:
-            output, _ = process.communicate(timeout=BATCH_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            output, _ = process.communicate()
-            raise RuntimeError(f"GIMP did not finish within {BATCH_TIMEOUT_S} s:\n{output}"
-                               ) from None
-        report_path = out_dir / "report.json"
-        if not report_path.exists():
-            raise RuntimeError(f"GIMP exited with {process.returncode} and no report:\n{output}")
-        report = json.loads(report_path.read_text())
-        if "exception" in report:
-            raise RuntimeError(f"the scenario raised inside GIMP:\n{report['exception']}\n"
-                               f"GIMP's output:\n{output}")
-        return BatchRun(process.returncode, output, report, out_dir)
+        return collect_run(process, out_dir, "GIMP", BATCH_TIMEOUT_S)
 
-    def run(self, scenario: str, env: dict[str, str] | None = None) -> BatchRun:
+    def run(self, scenario: str, env: dict[str, str] | None = None) -> EditorRun:
         return self.finish(*self.start(scenario, env))
 
     def remove(self) -> None:

@@ -21,7 +21,9 @@ from gimp_plugin.settings import LAST_OPTIONS_FILE
 from shared.client import Client
 from shared.job_time import CPU_FIRST_RUN
 from shared.options import Options
-from tests.gimp.harness import free_endpoint, plugin_processes, stop_backend
+from shared.protocol import ENDPOINT_ENV
+from tests.editor_backend import MISSING_PYTHON, backend_pid, backend_python_removed, no_backend_yet
+from tests.gimp.harness import plugin_processes
 from tests.gimp.scenarios import DIALOG, RESULT, SELECTED, TINY, arguments_text
 
 pytestmark = pytest.mark.gimp
@@ -124,31 +126,24 @@ scenario(body)
 @pytest.fixture(scope="module")
 def autostarted(gimp, photos):
     """A stylization with no backend at the endpoint GIMP's environment names."""
-    endpoint = free_endpoint()
-    try:
-        run = gimp.run(one_call(photos, "autostart"),
-                       env={"PORTRAIT_STYLIZATION_ENDPOINT": endpoint})
-        yield endpoint, run
-    finally:
-        stop_backend(endpoint)
+    with no_backend_yet() as env:
+        yield env, gimp.run(one_call(photos, "autostart"), env=env)
 
 
 def test_a_backend_that_is_not_running_is_started(autostarted):
-    endpoint, run = autostarted
+    env, run = autostarted
     call = run.call("autostart")
     assert call["status"] == "success", call["error"]
     assert call["layers"][:3] == ["Starry Night", RESULT, "Portrait"]
-    with Client(endpoint, timeout=5.0) as client:
-        health = client.health()
-    assert health["pid"] != os.getpid()
+    assert backend_pid(env[ENDPOINT_ENV]) != os.getpid()
 
 
 def test_a_backend_dying_mid_job_gives_a_clear_message(autostarted, gimp, photos):
-    endpoint, _ = autostarted
-    with Client(endpoint, timeout=5.0) as client:
+    env, _ = autostarted
+    with Client(env[ENDPOINT_ENV], timeout=5.0) as client:
         pid = client.health()["pid"]
         process, out_dir = gimp.start(one_call(photos, "dies", initial_iterations=100000),
-                                      env={"PORTRAIT_STYLIZATION_ENDPOINT": endpoint})
+                                      env=env)
         wait_for(lambda: _jobs_running(client) == 1, 120, "the job to start")
     os.kill(pid, signal.SIGKILL)
     run = gimp.finish(process, out_dir)
@@ -160,18 +155,11 @@ def test_a_backend_dying_mid_job_gives_a_clear_message(autostarted, gimp, photos
 
 
 def test_a_backend_that_cannot_be_started_gives_a_clear_message(gimp, photos):
-    config_path = gimp.plugin_dir / "portrait-stylization.json"
-    installed = config_path.read_text()
-    broken = {**json.loads(installed), "python": "/opt/removed-venv/bin/python"}
-    config_path.write_text(json.dumps(broken))  # as if the backend's venv had been deleted
-    try:
-        run = gimp.run(one_call(photos, "down"),
-                       env={"PORTRAIT_STYLIZATION_ENDPOINT": free_endpoint()})
-    finally:
-        config_path.write_text(installed)
+    with backend_python_removed(gimp.plugin_dir) as env:
+        run = gimp.run(one_call(photos, "down"), env=env)
     call = run.call("down")
     assert call["status"] == "execution-error"
     assert "did not answer and could not be started" in call["error"]
-    assert "/opt/removed-venv/bin/python" in call["error"] and "\n" not in call["error"]
+    assert MISSING_PYTHON in call["error"] and "\n" not in call["error"]
     assert call["gimp_still_works"] and run.returncode == 0
     assert call["layers"] == ["Starry Night", "Portrait"]

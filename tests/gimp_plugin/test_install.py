@@ -7,7 +7,6 @@ import argparse
 import json
 import os
 import py_compile
-import subprocess
 import sys
 
 import pytest
@@ -21,6 +20,7 @@ from gimp_plugin.install import (
     uninstall_plugin,
 )
 from shared.plugin_installer import add_common_arguments
+from tests.vendored import import_alone
 
 ENDPOINT = "tcp://127.0.0.1:5999"
 
@@ -51,12 +51,9 @@ def test_only_the_runtime_modules_are_vendored(plugins_dir):
     assert (vendor / "shared" / "session.py").exists()
     assert not (vendor / "gimp_plugin" / "install.py").exists()
     # The pure modules import from the vendor folder alone, as in GIMP (no site-packages).
-    done = subprocess.run([sys.executable, "-I", "-S", "-c",
-                           f"import sys; sys.path.insert(0, {str(vendor)!r}); "
-                           "import gimp_plugin.arguments, gimp_plugin.pixels, gimp_plugin.settings,"
-                           " shared.layers, shared.pixels; print(gimp_plugin.arguments.__file__)"],
-                          capture_output=True, text=True, check=True)
-    assert done.stdout.strip().startswith(str(vendor))
+    assert import_alone(vendor, ["gimp_plugin.arguments", "gimp_plugin.pixels",
+                                 "gimp_plugin.settings", "shared.layers", "shared.pixels"]
+                        ).startswith(str(vendor))
 
 
 def test_the_config_records_the_backend(plugins_dir):

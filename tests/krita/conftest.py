@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.gimp.harness import Backend
+from tests.editor_backend import Backend
 from tests.krita.harness import KritaHarness, ensure_krita
 from tests.photos import plugin_test_images, png_bytes
 

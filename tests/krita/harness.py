@@ -13,18 +13,15 @@ and writes its report last.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock
 
+from tests.editor_backend import EditorRun, collect_run
 from tests.gimp.gimp_root import CACHE
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,18 +66,6 @@ def ensure_krita() -> None:
             done = subprocess.run(command, capture_output=True, text=True, env=env)
             if done.returncode != 0:
                 raise KritaUnavailable(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
-
-
-@dataclass
-class KritaRun:
-    """What one Krita session left behind: its report and the folder with pixel dumps."""
-
-    output: str
-    report: dict[str, Any]
-    out_dir: Path
-
-    def call(self, key: str) -> dict[str, Any]:
-        return self.report["calls"][key]
 
 
 class KritaHarness:
@@ -131,7 +116,7 @@ class KritaHarness:
                 "XDG_CONFIG_HOME": str(self.home / "config"),
                 "XDG_CACHE_HOME": str(self.home / "cache"), "LANG": "C.UTF-8", **extra}
 
-    def run(self, scenario: str, env: dict[str, str] | None = None) -> KritaRun:
+    def run(self, scenario: str, env: dict[str, str] | None = None) -> EditorRun:
         """Start Krita on ``scenario`` (code using the driver's helpers) and wait for it."""
         self._runs += 1
         out_dir = self.home / f"run-{self._runs}"
@@ -142,19 +127,5 @@ class KritaHarness:
         process = subprocess.Popen(["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", "krita",
                                     "--nosplash"], env=environment, stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        try:
-            output, _ = process.communicate(timeout=RUN_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            output, _ = process.communicate()
-            raise RuntimeError(f"Krita did not finish within {RUN_TIMEOUT_S} s:\n"
-                               f"{output[-5000:]}") from None
-        report_path = out_dir / "report.json"
-        if not report_path.exists():
-            raise RuntimeError(f"Krita exited with {process.returncode} and no report:\n"
-                               f"{output[-5000:]}")
-        report = json.loads(report_path.read_text())
-        if "exception" in report or not report.get("finished"):
-            raise RuntimeError(f"the scenario failed inside Krita:\n{report.get('exception')}"
-                               f"\nKrita's output:\n{output[-3000:]}")
-        return KritaRun(output, report, out_dir)
+        return collect_run(process, out_dir, "Krita", RUN_TIMEOUT_S, output_tail=5000,
+                           must_finish=True)

@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
-from shared.client import Client
-from tests.gimp.harness import free_endpoint, stop_backend
+from shared.protocol import ENDPOINT_ENV
+from tests.editor_backend import MISSING_PYTHON, backend_pid, backend_python_removed, no_backend_yet
 from tests.krita.scenarios import TINY_OPTIONS
 
 pytestmark = pytest.mark.krita
@@ -52,30 +51,23 @@ def body():
 @pytest.fixture(scope="module")
 def autostarted(krita, photos):
     """A stylization with no backend at the endpoint Krita's environment names."""
-    endpoint = free_endpoint()
-    try:
-        run = krita.run(docker_scenario(photos, "autostart"),
-                        env={"PORTRAIT_STYLIZATION_ENDPOINT": endpoint})
-        yield endpoint, run
-    finally:
-        stop_backend(endpoint)
+    with no_backend_yet() as env:
+        yield env, krita.run(docker_scenario(photos, "autostart"), env=env)
 
 
 def test_a_backend_that_is_not_running_is_started(autostarted):
-    endpoint, run = autostarted
+    env, run = autostarted
     call = run.call("autostart")
     assert "finished" in call["outcome"], call
     assert call["layers"] == ["Starry Night", "Portrait"]
-    with Client(endpoint, timeout=5.0) as client:
-        assert client.health()["pid"] != os.getpid()
+    assert backend_pid(env[ENDPOINT_ENV]) != os.getpid()
 
 
 def test_a_backend_dying_mid_job_gives_a_clear_message(autostarted, krita, photos):
-    endpoint, _ = autostarted
-    with Client(endpoint, timeout=5.0) as client:
-        pid = client.health()["pid"]
+    env, _ = autostarted
+    pid = backend_pid(env[ENDPOINT_ENV])
     run = krita.run(docker_scenario(photos, "dies", kill_pid=pid, initial_iterations=100000),
-                    env={"PORTRAIT_STYLIZATION_ENDPOINT": endpoint})
+                    env=env)
     call = run.call("dies")
     assert "failed" in call["outcome"]
     assert len(call["messages"]) == 1
@@ -84,18 +76,11 @@ def test_a_backend_dying_mid_job_gives_a_clear_message(autostarted, krita, photo
 
 
 def test_a_backend_that_cannot_be_started_gives_a_clear_message(krita, photos):
-    config_path = krita.plugin_dir / "portrait-stylization.json"
-    installed = config_path.read_text()
-    broken = {**json.loads(installed), "python": "/opt/removed-venv/bin/python"}
-    config_path.write_text(json.dumps(broken))  # as if the backend's venv had been deleted
-    try:
-        run = krita.run(docker_scenario(photos, "down"),
-                        env={"PORTRAIT_STYLIZATION_ENDPOINT": free_endpoint()})
-    finally:
-        config_path.write_text(installed)
+    with backend_python_removed(krita.plugin_dir) as env:
+        run = krita.run(docker_scenario(photos, "down"), env=env)
     call = run.call("down")
     assert "failed" in call["outcome"] and len(call["messages"]) == 1
     message = call["messages"][0]
     assert "did not answer and could not be started" in message and "\n" not in message
-    assert "/opt/removed-venv/bin/python" in message
+    assert MISSING_PYTHON in message
     assert call["layers"] == ["Portrait"] and call["stylize_enabled"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 
 import pytest
@@ -16,6 +15,7 @@ from krita_plugin.install import (
     run_from_args,
 )
 from shared.plugin_installer import add_common_arguments
+from tests.vendored import import_alone
 
 ENDPOINT = "tcp://127.0.0.1:5999"
 
@@ -65,12 +65,8 @@ def test_only_the_runtime_modules_are_vendored_and_the_pure_ones_import_alone(in
     assert (vendor / "shared" / "client.py").exists()
     assert (vendor / "krita_plugin" / "docker.py").exists()
     assert not (vendor / "krita_plugin" / "install.py").exists()
-    done = subprocess.run([sys.executable, "-I", "-S", "-c",
-                           f"import sys; sys.path.insert(0, {str(vendor)!r}); "
-                           "import krita_plugin.pixels, krita_plugin.settings; "
-                           "print(krita_plugin.pixels.__file__)"],
-                          capture_output=True, text=True, check=True)
-    assert done.stdout.strip().startswith(str(vendor))
+    assert import_alone(vendor, ["krita_plugin.pixels", "krita_plugin.settings"]
+                        ).startswith(str(vendor))
 
 
 def test_uninstall_removes_everything_and_switches_it_off(installed):

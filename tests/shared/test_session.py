@@ -23,7 +23,7 @@ from shared.session import (
     running_device,
     started_text,
 )
-from tests.gimp.harness import free_endpoint
+from tests.shared.messages import free_endpoint
 
 
 def test_progress_reads_scale_size_and_iteration():
