@@ -52,13 +52,17 @@ INIT_CHOICES = ("content", "gray", "uniform", "style_mean")
 POOLING_CHOICES = ("max", "average", "l2")
 BACKGROUND_CHOICES = ("keep", "flat", "restore", "alpha")
 FACE_SHAPE_CHOICES = ("oval", "box")
+PRESET_CHOICES = ("none", "draft", "balanced", "final")  # shared/presets.py defines them
+PRECISION_CHOICES = ("auto", "fp32", "bf16", "fp16")
+EARLY_STOP_WINDOW = 25  # iterations whose mean loss early_stop compares with the 25 before
 FACENET_CHILDREN = 15  # InceptionResnetV1 children usable as feature layers (0..14)
 PIXELS = Whole(32, 8192)  # an image side in pixels
 HIGH_SCALE = 1024  # pixels: scales above it refine detail (high_scale_iterations)
 MIN_TILE_SIZE = 64  # pixels: a tile holds a 16-px core inside its context margins
 WEIGHT = Real(0.0, 1e4)  # a loss term's weight
 # Shown first in the editors' dialogs (GIMP, Krita); every other option goes into "Advanced".
-MAIN_OPTIONS = ("content_weight", "face_weight", "mesh_weight", "end_scale", "background")
+MAIN_OPTIONS = ("preset", "content_weight", "face_weight", "mesh_weight", "end_scale",
+                "background")
 
 
 @dataclass
@@ -141,6 +145,30 @@ class Options:
         label="Random seed",
         tip="Changes the random noise the painting may start from; the same number gives the "
             "same result.")
+
+    preset: str = _option(Choice(PRESET_CHOICES), "none", "a schedule that reaches its result "
+                          "in fewer iterations (docs/engine.md, Presets): draft, balanced or "
+                          "final set the schedule options a request leaves at their defaults; "
+                          "none is Crowson's schedule", group="speed",
+        label="Quality",
+        tip="Draft: a quick look in a fraction of the time; Balanced: most of the finish in "
+            "about a third of the time; Final: the full finish, each size stopped once it "
+            "stops improving; None: the classic schedule. Options you change yourself win.")
+    precision: str = _option(Choice(PRECISION_CHOICES), "auto", "arithmetic of the VGG-19 "
+                             "forward (docs/engine.md, Precision): fp32, or bf16 or fp16 "
+                             "autocast with Gram matrices and losses in fp32; auto is bf16 on a "
+                             "GPU that supports it, else fp32", group="speed",
+        label="Arithmetic",
+        tip="Half-precision arithmetic (bf16, fp16) paints faster on a GPU with results very "
+            "close to full precision (fp32); Auto picks the best the device has.")
+    early_stop: float = _option(Real(0.0, 0.5, step=0.001), 0.0, "stop a scale early once "
+                                "its total loss fell by less than this fraction over its last "
+                                f"{EARLY_STOP_WINDOW} iterations (their mean against the "
+                                f"{EARLY_STOP_WINDOW} before); 0 never stops early, as "
+                                "Crowson's schedule", group="speed",
+        label="Stop when settled",
+        tip="Moves on to the next size once the picture improves by less than this share "
+            "over a stretch of steps (0: always do every step).")
 
     face_weight: float = _option(WEIGHT, 0.25, "weight of the FaceID loss (FaceNet features); "
                                  "0 turns it off", group="faces",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.options import HIGH_SCALE, Options
+from shared.presets import with_preset
 
 
 def size_to_fit(size: tuple[int, int], max_dim: int, scale_up: bool = False) -> tuple[int, int]:
@@ -61,7 +62,9 @@ class ScaleStep:
 
 
 def scale_plan(options: Options, content_size: tuple[int, int]) -> list[ScaleStep]:
-    """The scales a job on content of ``content_size`` (w, h) goes through, in order."""
+    """The scales a job on content of ``content_size`` (w, h) goes through, in order, with
+    the iterations its preset (if any) gives them (an early stop may end a scale sooner)."""
+    options = with_preset(options)
     scales = job_scales(options, content_size)
     return [ScaleStep(*size_to_fit(content_size, scale, scale_up=True), iterations)
             for scale, iterations in zip(scales, scale_iterations(options, scales), strict=True)]

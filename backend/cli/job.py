@@ -45,6 +45,7 @@ from backend.server.security import KeyFiles
 from shared.client import Client, ImageData, Job
 from shared.messages import Preview, Progress
 from shared.options import Options
+from shared.presets import with_preset
 
 SourceImage = Image.Image | np.ndarray  # as read_image returns it
 
@@ -95,7 +96,8 @@ def source_size(image: SourceImage) -> tuple[int, int]:
 
 def total_iterations(options: Options, content: SourceImage) -> int:
     """Iterations of the whole job on ``content``: the first scale's and every later
-    scale's."""
+    scale's, as its preset sets them (an early stop may end a scale sooner)."""
+    options = with_preset(options)
     return sum(scale_iterations(options, job_scales(options, source_size(content))))
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from shared.options import EARLY_STOP_WINDOW
+
 # The ladder is shared with the clients, which estimate a job's work from it.
 from shared.schedule import job_scales, scale_iterations, scale_ladder, size_to_fit  # noqa: F401
 
@@ -51,3 +53,26 @@ class IterateAverage:
 
     def get(self) -> torch.Tensor:
         return self.value / (1 - self.accum)
+
+
+class EarlyStop:
+    """Whether a scale's loss has stopped falling (the ``early_stop`` option): the mean total
+    loss of its last ``window`` iterations has fallen by less than ``tolerance`` (a fraction)
+    below the mean of the ``window`` before. A tolerance of 0 never stops (Crowson's
+    schedule) and reads no loss, so the loop then waits on no device."""
+
+    def __init__(self, tolerance: float, window: int = EARLY_STOP_WINDOW) -> None:
+        self.tolerance, self.window = tolerance, window
+        self.losses: list[float] = []
+
+    def settled(self, loss: torch.Tensor) -> bool:
+        """Record this iteration's total ``loss`` (a scalar); True once the scale has
+        settled (never before ``2 × window`` iterations)."""
+        if not self.tolerance:
+            return False
+        self.losses.append(float(loss))
+        if len(self.losses) < 2 * self.window:
+            return False
+        recent = sum(self.losses[-self.window:]) / self.window
+        before = sum(self.losses[-2 * self.window:-self.window]) / self.window
+        return before - recent < self.tolerance * before

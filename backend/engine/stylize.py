@@ -28,6 +28,7 @@ from backend.engine.images import SourceImage, prepare
 from backend.engine.losses import normalised
 from backend.engine.objective import loss_terms, vgg_layers
 from backend.engine.schedule import (
+    EarlyStop,
     IterateAverage,
     job_scales,
     rescale_adam_state,
@@ -41,8 +42,10 @@ from backend.engine.terms import Job, LossTerm, Prepared, ScaleInputs
 from backend.engine.tiled_step import TiledStep
 from backend.engine.tiles import MovingGrid, Tile, needs_tiles
 from backend.models.bundle import ModelBundle
+from backend.models.precision import autocast_dtype, vgg_precision
 from backend.models.vgg import VGGFeatures
 from shared.options import Options
+from shared.presets import with_preset
 
 PREVIEW_MAX_SIDE = 512
 ImageLike = Image.Image | np.ndarray
@@ -107,7 +110,7 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     keeps models loaded across calls (a new bundle is made if None); ``style_cache`` (one per
     bundle) reuses the Gram targets of styles seen before.
     """
-    options = options or Options()
+    options = with_preset(options or Options())
     models = models or ModelBundle()
     started = time.perf_counter()
     if not styles:
@@ -122,8 +125,13 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     digests = [style_digest(style) for style in style_srcs] if style_cache else None
     job = Job(content_src, style_srcs, weights, options, scales, background, style_cache,
               digests)
+    model = models.vgg(options.pooling)
     try:
-        with cancel_points(models.vgg(options.pooling), cancel):  # inside an iteration too
+        dtype = autocast_dtype(options.precision, models.device)
+    except ValueError as err:
+        raise EngineError(str(err)) from None
+    try:
+        with cancel_points(model, cancel), vgg_precision(model, dtype):  # cancel inside too
             return _run(job, models, on_progress, cancel, preview_interval, started)
     except (MemoryError, RuntimeError) as err:
         if not is_out_of_memory(err):
@@ -202,7 +210,7 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
                            generator).to(device)
     optimizer: torch.optim.Adam | None = None
     average: IterateAverage | None = None
-    scale_times = []
+    scale_times, iterations_run = [], []
     for index, scale in enumerate(scales):
         scale_started = time.perf_counter()
         size = size_to_fit(content.size, scale, scale_up=True)
@@ -220,6 +228,7 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         iterations = scale_iterations(options, scales)[index]
         where = f"scale {index + 1}/{len(scales)}"
         tiled = _tiled_step(model, prepared, grid, image, cancel, where) if tiles else None
+        early_stop = EarlyStop(options.early_stop)
         for i in range(1, iterations + 1):
             if cancel_requested(cancel):
                 raise Cancelled(f"cancelled at {where}, iteration {i}")
@@ -236,6 +245,9 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
                     scale_index=index, n_scales=len(scales), width=w, height=h, iteration=i,
                     iterations=iterations, losses=_loss_values(loss, losses),
                     preview=_preview(average.get()) if want_preview else None))
+            if early_stop.settled(loss):
+                break
+        iterations_run.append(i)
         with torch.no_grad():
             image.copy_(average.get())
         scale_times.append(round(time.perf_counter() - scale_started, 3))
@@ -250,6 +262,8 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         "scales": scales,
         "size": list(size),
         "device": str(device),
+        "precision": str(model.autocast_dtype or torch.float32).removeprefix("torch."),
+        "iterations_run": iterations_run,
         "weights": dict(models.weights_used),
         "faces": faces,
         "background": job.background.mode,

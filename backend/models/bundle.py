@@ -12,6 +12,7 @@ from backend.models.face_detector import FaceDetector
 from backend.models.face_keypoints import FaceKeypointJudge
 from backend.models.facemesh import FaceMesh, load_facemesh
 from backend.models.facenet import FaceNetFeatures, load_inception_resnet_v1
+from backend.models.precision import use_channels_last
 from backend.models.segmentation import PortraitSegmenter
 from backend.models.vgg import LAYER_NAMES, VGGFeatures, load_vgg19_features
 from backend.weights import MissingWeights, WeightsConfig, resolve
@@ -81,7 +82,8 @@ class ModelBundle:
         self._face_judge: FaceKeypointJudge | None = None
 
     def vgg(self, pooling: str = "max") -> VGGFeatures:
-        """VGG-19 features with the given pooling; callers name the layers they read."""
+        """VGG-19 features with the given pooling; callers name the layers they read. On CUDA
+        in channels-last memory format (backend/models/precision.py)."""
         if pooling not in self._vgg:
             if self._vgg_features is None:
                 path = resolve("vgg19", self.weights.vgg, self.weights.allow_random)
@@ -89,6 +91,8 @@ class ModelBundle:
                 self.weights_used["vgg19"] = str(path) if path else "seeded random"
             self._vgg[pooling] = VGGFeatures(LAYER_NAMES, self._vgg_features,
                                              pooling).to(self.device)
+            if self.device.type == "cuda":
+                use_channels_last(self._vgg[pooling])
         return self._vgg[pooling]
 
     def facenet(self, layers: tuple[int, ...]) -> FaceNetFeatures:

@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torchvision.models.vgg import cfgs, make_layers
 
+from backend.models.precision import autocast, fp16_gradient_scale, scale_gradient
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 POOLING_SCALES = {"max": 1.0, "average": 2.0, "l2": 0.78}
@@ -154,6 +156,8 @@ class VGGFeatures(nn.Module):
         self.model = model.eval().requires_grad_(False)
         self.register_buffer("mean", torch.tensor(IMAGENET_MEAN)[:, None, None])
         self.register_buffer("std", torch.tensor(IMAGENET_STD)[:, None, None])
+        self.autocast_dtype: torch.dtype | None = None  # backend/models/precision.py
+        self.channels_last = False  # the input's memory format (set with the weights')
 
     @staticmethod
     def min_size(layers: Sequence[str]) -> int:
@@ -167,19 +171,29 @@ class VGGFeatures(nn.Module):
                 between_layers: Callable[[], None] | None = None) -> dict[str, torch.Tensor]:
         """Map of layer name to activation ``(N, C, h, w)``, plus ``"input"`` to ``input``
         itself. ``layers`` default to the constructor's. ``between_layers`` (when given) is
-        called after each layer, e.g. to check for cancellation. ValueError if ``input`` is
-        smaller than :meth:`min_size` of ``layers``."""
+        called after each layer, e.g. to check for cancellation. With ``autocast_dtype`` set
+        (bf16, fp16) the layers run under autocast and the activations come back as fp32
+        (backend/models/precision.py). ValueError if ``input`` is smaller than
+        :meth:`min_size` of ``layers``."""
         layers = self.layers if layers is None else in_network_order(layers)
         h, w = input.shape[2:]
         least = self.min_size(layers)
         if min(h, w) < least:
             raise ValueError(f"input is {h}x{w} but must be at least {least}x{least}")
-        feats: dict[str, torch.Tensor] = {"input": input}
-        x = (input - self.mean) / self.std
-        for name, module in islice(self.model.named_children(), layer_index(layers[-1]) + 1):
-            x = module(x)
-            if name in layers:
-                feats[name] = x
-            if between_layers is not None:
-                between_layers()
-        return feats
+        dtype = self.autocast_dtype
+        scale = fp16_gradient_scale((h, w)) if dtype == torch.float16 else 1.0
+        feats: dict[str, torch.Tensor] = {}
+        x = scale_gradient((input - self.mean) / self.std, 1 / scale)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(input.device, dtype):
+            for name, module in islice(self.model.named_children(),
+                                       layer_index(layers[-1]) + 1):
+                x = module(x)
+                if name in layers:
+                    feats[name] = x
+                if between_layers is not None:
+                    between_layers()
+        if dtype is not None:
+            feats = {name: scale_gradient(f.float(), scale) for name, f in feats.items()}
+        return {"input": input, **feats}

@@ -1,0 +1,31 @@
+"""Schedule presets: named sets of schedule options that reach a result in fewer iterations.
+
+A preset sets each of its options that the request leaves at the option's default; an option
+set to any other value wins over the preset (docs/engine.md, Presets). ``none`` sets nothing:
+Crowson's schedule, unchanged. The values were chosen and measured with bench/presets.py
+(bench/RESULTS.md, "Presets"). Pure Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.options import Options, option_specs
+
+# Keyed by the preset option's choices (shared.options.PRESET_CHOICES), in that order.
+PRESETS: dict[str, dict[str, Any]] = {
+    "none": {},
+    "draft": {"initial_iterations": 250, "iterations": 50, "avg_decay": 0.9},
+    "balanced": {"initial_iterations": 400, "iterations": 150, "avg_decay": 0.95},
+    "final": {"early_stop": 0.002},
+}
+
+_DEFAULTS = {spec.name: spec.default for spec in option_specs()}
+
+
+def with_preset(options: Options) -> Options:
+    """``options`` with its preset's values put into the options it leaves at their defaults;
+    the preset's name is kept, so applying it again changes nothing."""
+    changes = {name: value for name, value in PRESETS[options.preset].items()
+               if getattr(options, name) == _DEFAULTS[name]}
+    return options.replace(**changes) if changes else options
