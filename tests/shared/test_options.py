@@ -170,7 +170,7 @@ def test_option_specs_describe_every_field_in_declaration_order() -> None:
     for spec in specs:
         assert spec.help, spec.name
         assert spec.type.to_json(spec.default) == defaults[spec.name]
-        assert spec.group in ("style", "faces", "background")
+        assert spec.group in ("style", "speed", "faces", "background")
         if spec.type.tag == "str":
             assert spec.default in spec.choices
     types = {s.name: s.type.tag for s in specs}
