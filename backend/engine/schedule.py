@@ -70,7 +70,7 @@ class EarlyStop:
         settled (never before ``2 × window`` iterations)."""
         if not self.tolerance:
             return False
-        self.losses.append(float(loss))
+        self.losses.append(float(loss.detach()))
         if len(self.losses) < 2 * self.window:
             return False
         recent = sum(self.losses[-self.window:]) / self.window
