@@ -44,6 +44,7 @@ from shared.options import Options  # noqa: E402
 from tests.photos import photo  # noqa: E402
 
 PRECISIONS = ("fp32", "bf16", "fp16")
+PARTS = ("speed", "ladder", "default", "tiled")
 STYLE_ONLY = {"face_weight": 0.0, "mesh_weight": 0.0}
 FULL = {"sizes": (512, 1024, 2048), "warmup": 5, "timed": 20, "ladder": (128, 512, 300, 100),
         "default_end_scale": 512, "tiled_size": 4096, "tile_size": 1024}
@@ -170,23 +171,29 @@ def _db(value: float | None) -> str:
 
 
 def tables(report: dict) -> list[str]:
-    lines = ["| size | precision | ms / iteration | × fp32 | peak GPU MB | PSNR vs fp32 (dB) |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {r['size']} | {r['precision']} | {r['ms_per_iteration']} | "
-              f"{r['speedup_vs_fp32']} | {r['peak_gpu_mb']} | {_db(r['psnr_vs_fp32_db'])} |"
-              for r in report["speed"]]
-    lines += ["", "| multi-scale job | precision | PSNR vs fp32 (dB) |", "|---|---|---|"]
-    lines += [f"| {r['scales']} px, {r['iterations']} | {r['precision']} | "
-              f"{_db(r['psnr_vs_fp32_db'])} |" for r in report["ladder"]]
-    lines += ["", "| default job | precision (ran as) | iterations | wall s | peak GPU MB |",
-              "|---|---|---|---|---|"]
-    lines += [f"| end_scale {r['end_scale']}, faces on | {r['precision']} ({r['ran_as']}) | "
-              f"{r['iterations']} | {r['wall_s']} | {r['peak_gpu_mb']} |"
-              for r in report["default_jobs"]]
+    """The report as markdown tables, one per part that ran."""
+    lines: list[str] = []
+    if report["speed"]:
+        lines += ["| size | precision | ms / iteration | × fp32 | peak GPU MB | PSNR vs fp32 "
+                  "(dB) |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['size']} | {r['precision']} | {r['ms_per_iteration']} | "
+                  f"{r['speedup_vs_fp32']} | {r['peak_gpu_mb']} | "
+                  f"{_db(r['psnr_vs_fp32_db'])} |" for r in report["speed"]]
+    if report["ladder"]:
+        lines += ["", "| multi-scale job | precision | PSNR vs fp32 (dB) |", "|---|---|---|"]
+        lines += [f"| {r['scales']} px, {r['iterations']} | {r['precision']} | "
+                  f"{_db(r['psnr_vs_fp32_db'])} |" for r in report["ladder"]]
+    if report["default_jobs"]:
+        lines += ["", "| default job | precision (ran as) | iterations | wall s | peak GPU MB |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| end_scale {r['end_scale']}, faces on | {r['precision']} ({r['ran_as']}) "
+                  f"| {r['iterations']} | {r['wall_s']} | {r['peak_gpu_mb']} |"
+                  for r in report["default_jobs"]]
     tiles = report["tiled"]
-    lines += ["", f"Tiled: `{tiles['command']}`: "
-              + (f"FAILED ({tiles['error'].splitlines()[-1] if tiles['error'] else 'no output'})"
-                 if "error" in tiles else tiles["output"].splitlines()[-1])]
+    if tiles is not None:
+        outcome = (f"FAILED ({tiles['error'].splitlines()[-1] if tiles['error'] else 'no output'})"
+                   if "error" in tiles else tiles["output"].splitlines()[-1])
+        lines += ["", f"Tiled: `{tiles['command']}`: {outcome}"]
     return lines
 
 
@@ -195,20 +202,28 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes on the CPU: checks the script, measures nothing")
     parser.add_argument("--device", default=None, help="default: cuda (cpu with --smoke)")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS),
+                        help="which figures (default: all)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="sizes of the speed part")
+    parser.add_argument("--timed", type=int, help="timed iterations per speed run")
     args = parser.parse_args(argv)
     device = args.device or ("cpu" if args.smoke else "cuda")
-    settings = SMOKE if args.smoke else FULL
+    settings = dict(SMOKE if args.smoke else FULL)
+    settings.update({key: value for key, value in (("sizes", args.sizes),
+                                                    ("timed", args.timed)) if value})
     started = time.perf_counter()
     models = ModelBundle(device, WeightsConfig(allow_random=True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RandomWeightsWarning)
         report = {"machine": machine(), "device": str(models.device), "smoke": args.smoke,
+                  "threads": torch.get_num_threads(),
                   "weights": "SEEDED RANDOM VGG-19 and FaceNet",
                   "content": "astronaut (scikit-image)", "style": "gravel (scikit-image)",
-                  "speed": speed_table(models, settings),
-                  "ladder": ladder_psnr(models, settings),
-                  "default_jobs": default_jobs(models, settings, args.smoke)}
-    report["tiled"] = tiled(settings, device)
+                  "speed": speed_table(models, settings) if "speed" in args.parts else [],
+                  "ladder": ladder_psnr(models, settings) if "ladder" in args.parts else [],
+                  "default_jobs": default_jobs(models, settings, args.smoke)
+                  if "default" in args.parts else []}
+    report["tiled"] = tiled(settings, device) if "tiled" in args.parts else None
     report["seconds"] = round(time.perf_counter() - started, 1)
     report["load_average"] = round(os.getloadavg()[0], 2)
     lines = tables(report)
@@ -220,7 +235,8 @@ def main(argv: list[str] | None = None) -> dict:
         (Path(out) / "gpu.md").write_text("\n".join(lines) + "\n")
     elif not args.smoke:
         write_json(f"gpu-{models.device.type}", report)
-        append_section("GPU", f"bench/gpu.py, {report['seconds']} s in all, load average "
+        title = "GPU" if models.device.type == "cuda" else f"Precision ({models.device.type})"
+        append_section(title, f"bench/gpu.py, {report['seconds']} s in all, load average "
                        f"{report['load_average']}; {report['weights']}; content "
                        f"{report['content']}, style {report['style']}", lines)
     return report
