@@ -61,8 +61,7 @@ HIGH_SCALE = 1024  # pixels: scales above it refine detail (high_scale_iteration
 MIN_TILE_SIZE = 64  # pixels: a tile holds a 16-px core inside its context margins
 WEIGHT = Real(0.0, 1e4)  # a loss term's weight
 # Shown first in the editors' dialogs (GIMP, Krita); every other option goes into "Advanced".
-MAIN_OPTIONS = ("preset", "content_weight", "face_weight", "mesh_weight", "end_scale",
-                "background")
+MAIN_OPTIONS = ("content_weight", "face_weight", "mesh_weight", "end_scale", "background")
 
 
 @dataclass
