@@ -206,6 +206,36 @@ class WholeOrZero(Whole):
                                ) from None
 
 
+class AutoWholeOrZero(WholeOrZero):
+    """A :class:`WholeOrZero` that may also be left to the backend (None, ``auto``: e.g. "the
+    device's choice"). Its text is ``auto`` or empty when not set; its widget holds -1."""
+
+    tag, json_type = "int0?", "integer or null"
+
+    def __init__(self, least: int, maximum: int, zero: str, auto: str) -> None:
+        super().__init__(least, maximum, zero)
+        self.auto = auto
+        self.widget_hint = f" (0: {zero}; -1: {auto})"
+
+    def coerce(self, value: Any) -> Any:
+        return None if value is None else super().coerce(value)
+
+    def parse(self, text: str) -> Any:
+        return None if text.strip().lower() in ("", "auto") else super().parse(text)
+
+    def format(self, value: Any) -> str:
+        return "auto" if value is None else super().format(value)
+
+    def to_widget(self, value: Any) -> Any:
+        return -1 if value is None else value
+
+    def from_widget(self, raw: Any) -> Any:
+        return None if raw == -1 else raw
+
+    def widget_range(self) -> tuple[float | None, float | None]:
+        return -1, self.maximum
+
+
 class OptionalWhole(Whole):
     """A whole number within ``[minimum, maximum]``, or None for "not set". Its text is empty
     and its widget holds 0 when not set (a value ``minimum`` never allows)."""

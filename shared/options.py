@@ -20,6 +20,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
 from shared.option_types import (
+    AutoWholeOrZero,
     Boxes,
     Choice,
     Colour,
@@ -133,10 +134,12 @@ class Options:
         label="Texture character",
         tip="How the style's texture is gathered: Max gives crisp, contrasty marks; Average "
             "and L2 softer, blended ones.")
-    tile_size: int = _option(WholeOrZero(MIN_TILE_SIZE, 8192, "never tile"), 0,
-                             "compute scales whose long side exceeds this (pixels, at least "
-                             "64) tile by tile on a moving grid, so memory follows the tile, "
-                             "not the image; 0 never tiles",
+    tile_size: int | None = _option(
+        AutoWholeOrZero(MIN_TILE_SIZE, 8192, "never tile", "the device's choice"), None,
+        "compute scales whose long side exceeds this (pixels, at least 64) tile by tile on a "
+        "moving grid, so memory follows the tile, not the image; 0 never tiles; not set "
+        "(auto): the device's choice, 512 on a CPU, on a GPU only what its free memory needs "
+        "(docs/engine.md, Tiles); a tile too large for the device's memory is made smaller",
         label="Tile size (px)",
         tip="Paints large pictures in tiles of this many pixels (at least 64), so memory "
             "follows the tile, not the picture; 0 paints all at once.")

@@ -20,10 +20,10 @@ from backend.engine.schedule import size_to_fit
 from backend.engine.style_cache import GramTargets, StyleTargetCache
 from backend.engine.terms import Features, Job, LossTerm, ScaleInputs
 from backend.engine.tiles import (
+    Tile,
     TilePass,
     context_margin,
     needs_tiles,
-    stitched_features,
     tile_grid,
 )
 from backend.models.bundle import ModelNeed
@@ -150,15 +150,33 @@ def style_tile_size(size: tuple[int, int], options: Options) -> int:
 def _style_grams(model: VGGFeatures, style: SourceImage, size: tuple[int, int],
                  device: torch.device, tile_size: int) -> GramTargets:
     """The Gram matrices of ``style`` at ``size``; in tiles of ``tile_size`` (when not 0)
-    stitched into whole feature maps first, so memory follows the tile."""
+    summed core by core (:func:`tiled_grams`), so memory follows the tile."""
     image = style.tensor(size).to(device)
     if tile_size:
         size_hw = (size[1], size[0])
         tiles = tile_grid(size_hw, tile_size, context_margin(tile_size))
-        feats = stitched_features(model, image, STYLE_LAYERS, tiles)
-    else:
-        feats = model(image, layers=STYLE_LAYERS)
+        return tiled_grams(model, image, STYLE_LAYERS, tiles)
+    feats = model(image, layers=STYLE_LAYERS)
     return {layer: gram(feats[layer]) for layer in STYLE_LAYERS}
+
+
+@torch.no_grad()
+def tiled_grams(model: VGGFeatures, image: torch.Tensor, layers: Sequence[str],
+                tiles: list[Tile]) -> GramTargets:
+    """:func:`gram` of the features of ``image`` ``(1, 3, H, W)`` at ``layers``, computed window
+    by window: each core's ``F Fᵀ`` added up, divided by the whole map's positions. Equal to
+    :func:`gram` of :func:`~backend.engine.tiles.stitched_features` without holding the
+    whole maps (``(1, C, C)`` each)."""
+    sums: GramTargets = {}
+    height, width = image.shape[-2:]
+    for tile in tiles:
+        features = model(tile.window(image), layers=layers)
+        for layer in layers:
+            core = features[layer][(..., *tile.core_in_window(layer_stride(layer)))].flatten(-2)
+            product = core @ core.transpose(-2, -1)
+            sums[layer] = sums[layer] + product if layer in sums else product
+    return {layer: total / ((height // layer_stride(layer)) * (width // layer_stride(layer)))
+            for layer, total in sums.items()}
 
 
 def style_size(size: tuple[int, int], scale: int, options: Options) -> tuple[int, int]:

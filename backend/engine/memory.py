@@ -15,6 +15,12 @@ The model (float32; fitted on the CPU at 128-1024 px, bench/memory.py and bench/
   FaceMesh without gradients over :data:`FACE_CHUNK` faces at a time;
 - plus :data:`FIXED_BYTES` of tensors whose size does not grow with the image.
 
+A tiled scale (docs/engine.md, Tiles) keeps the activations of one window at a time, at most
+``tile_size`` on each side, and the whole-image tensors (iterate, gradient, Adam's moments,
+iterate average, content and its relu4_2 target): :data:`WHOLE_IMAGE_BYTES_PER_PIXEL` per pixel
+of the scale. The tile a job runs with is :func:`plan_tile_size`'s: the option, or the
+device's default (:func:`default_tile_size`), made smaller when it would not fit.
+
 Models themselves are not counted: they are loaded before any job and stay.
 """
 
@@ -23,47 +29,138 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
-import math
 import resource
 from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
+from backend.engine.events import OutOfMemory
 from backend.engine.faces import FACE_CHUNK, MAX_FACES
 from backend.engine.losses import style_size
 from backend.engine.schedule import job_scales, size_to_fit
-from shared.options import Options
+from backend.engine.tiles import ALIGN, needs_tiles
+from shared.options import MIN_TILE_SIZE, Options
 
 TRAINING_BYTES_PER_PIXEL = 3400
 INFERENCE_BYTES_PER_PIXEL = 900
 FACE_TERMS_BYTES = 36 * 2**20
 FIDELITY_BYTES_PER_FACE = 15 * 2**20
 FIXED_BYTES = 32 * 2**20
+WHOLE_IMAGE_BYTES_PER_PIXEL = 200
 HEADROOM = 1.25  # a job is admitted when HEADROOM × its estimate fits
 MIN_END_SCALE = 32
+CPU_TILE_SIZE = 512
+"""Pixels: the default tile on a CPU (and MPS). It keeps a full-resolution run's peak near a
+512-px run's, at about the untiled speed per pixel (bench/RESULTS.md, Tiled steps)."""
+GB = 1e9
+
+
+def default_tile_size(device: torch.device | str) -> int:
+    """The tile size a job with ``tile_size`` not set runs with on ``device``: 0 (untiled) on
+    CUDA, where :func:`plan_tile_size` tiles only what free memory needs; else
+    :data:`CPU_TILE_SIZE`."""
+    return 0 if torch.device(device).type == "cuda" else CPU_TILE_SIZE
+
+
+def requested_tile_size(options: Options, device: torch.device | str) -> int:
+    """``options.tile_size``, or :func:`default_tile_size` when it is not set."""
+    return default_tile_size(device) if options.tile_size is None else options.tile_size
+
+
+def _window_pixels(size: tuple[int, int], tile_size: int) -> int:
+    """Pixels of the largest window of a scale of ``size`` ``(w, h)`` in ``tile_size`` tiles
+    (0: the whole scale)."""
+    if not needs_tiles((size[1], size[0]), tile_size):
+        return size[0] * size[1]
+    return min(size[0], tile_size) * min(size[1], tile_size)
 
 
 def estimate_peak_bytes(options: Options, content_size: tuple[int, int],
                         style_sizes: Sequence[tuple[int, int]],
                         device: torch.device | str = "cpu") -> int:
-    """Bytes the job needs above the loaded models at its peak (see the module's model).
+    """Bytes the job needs above the loaded models at its peak (see the module's model), with
+    the tile size :func:`requested_tile_size` gives on ``device``.
 
-    ``content_size`` and ``style_sizes``: ``(w, h)`` of the images as submitted, in pixels.
-    ``device`` is accepted for devices whose costs differ; on CUDA the same model holds to
-    within its allocator's rounding. Never raises for valid options."""
-    del device  # one model for now; the argument keeps callers device-aware
+    ``content_size`` and ``style_sizes``: ``(w, h)`` of the images as submitted, in pixels. On
+    CUDA the same model holds to within its allocator's rounding. Never raises for valid
+    options."""
+    tile_size = requested_tile_size(options, device)
     final = job_scales(options, content_size)[-1]
     w, h = size_to_fit(content_size, final, scale_up=True)
-    iteration = TRAINING_BYTES_PER_PIXEL * w * h
+    window = _window_pixels((w, h), tile_size)
+    whole = WHOLE_IMAGE_BYTES_PER_PIXEL * w * h if window < w * h else 0
+    iteration = TRAINING_BYTES_PER_PIXEL * window + whole
     faces = len(options.face_boxes) if options.face_boxes else MAX_FACES
     if options.faces_enabled:
         iteration += FACE_TERMS_BYTES * min(faces, MAX_FACES)
-    styles = max((math.prod(style_size(size, final, options))
+    styles = max((_window_pixels(style_size(size, final, options), tile_size)
                   for size in style_sizes), default=0)
     style_grams = INFERENCE_BYTES_PER_PIXEL * styles
     report = FIDELITY_BYTES_PER_FACE * min(faces, FACE_CHUNK)
     return FIXED_BYTES + max(iteration, style_grams, report)
+
+
+def plan_tile_size(options: Options, content_size: tuple[int, int],
+                   style_sizes: Sequence[tuple[int, int]], device: torch.device | str,
+                   budget: int | None) -> int:
+    """The tile size (pixels; 0 untiled) a job runs with: :func:`requested_tile_size`, or when
+    its estimate with :data:`HEADROOM` exceeds ``budget`` bytes (None: unknown, anything fits)
+    and tiling is not turned off (``tile_size`` 0), the largest smaller tile (a multiple of
+    :data:`~backend.engine.tiles.ALIGN`) that fits.
+
+    Raises :class:`~backend.engine.events.OutOfMemory` with one line naming the sizes that fit
+    when none does (or when ``tile_size`` 0 does not)."""
+    requested = requested_tile_size(options, device)
+
+    def fits(tile_size: int) -> bool:
+        need = estimate_peak_bytes(options.replace(tile_size=tile_size), content_size,
+                                   style_sizes, device)
+        return budget is None or HEADROOM * need <= budget
+
+    if fits(requested):
+        return requested
+    final = job_scales(options, content_size)[-1]
+    long_side = max(size_to_fit(content_size, final, scale_up=True))
+    largest = min(requested or long_side, long_side) - 1
+    low, high = MIN_TILE_SIZE // ALIGN, largest // ALIGN
+    if options.tile_size != 0 and high >= low and fits(low * ALIGN):
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(middle * ALIGN) else (low, middle - 1)
+        return low * ALIGN
+    raise OutOfMemory(_refusal(options, content_size, style_sizes, device, budget or 0))
+
+
+def _refusal(options: Options, content_size: tuple[int, int],
+             style_sizes: Sequence[tuple[int, int]], device: torch.device | str,
+             budget: int) -> str:
+    """The one line of a job that fits ``budget`` bytes in no tile size it may use."""
+    tiled = options.tile_size != 0
+    smallest = options.replace(tile_size=MIN_TILE_SIZE) if tiled else options
+    need = estimate_peak_bytes(smallest, content_size, style_sizes, device)
+    end = options.end_scale or max(content_size)
+    fits = largest_end_scale_that_fits(smallest, content_size, style_sizes, budget, device)
+    advice = []
+    if fits is not None and fits < end:
+        advice.append(f"end_scale {fits} fits")
+    if not tiled and fits_in_tiles(options, content_size, style_sizes, device, budget):
+        advice.append(f"tile_size {CPU_TILE_SIZE} fits")
+    if not advice:
+        advice.append("use a smaller style_size or style_scale_fac"
+                      if options.style_size is not None or options.style_scale_fac > 1
+                      else "free memory or use a device with more")
+    where = f" even in {MIN_TILE_SIZE}-px tiles" if tiled else " untiled (tile_size 0)"
+    return (f"this job needs about {need / GB:.2f} GB at end_scale {end}{where} but "
+            f"{device} has {budget / GB:.2f} GB free for it: {' or '.join(advice)}")
+
+
+def fits_in_tiles(options: Options, content_size: tuple[int, int],
+                  style_sizes: Sequence[tuple[int, int]], device: torch.device | str,
+                  budget: int) -> bool:
+    """Whether the job fits ``budget`` bytes in :data:`CPU_TILE_SIZE`-px tiles."""
+    tiled = options.replace(tile_size=CPU_TILE_SIZE)
+    return HEADROOM * estimate_peak_bytes(tiled, content_size, style_sizes, device) <= budget
 
 
 def largest_end_scale_that_fits(options: Options, content_size: tuple[int, int],

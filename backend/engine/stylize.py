@@ -26,6 +26,7 @@ from backend.engine.faces import FaceGuide
 from backend.engine.fidelity import faces_metadata
 from backend.engine.images import SourceImage, prepare
 from backend.engine.losses import normalised
+from backend.engine.memory import available_bytes, plan_tile_size
 from backend.engine.objective import loss_terms, vgg_layers
 from backend.engine.schedule import (
     EarlyStop,
@@ -106,7 +107,9 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     :class:`ProgressEvent` after every iteration (with a preview every ``preview_interval``
     iterations when > 0). ``cancel`` is checked every iteration, before every layer of
     VGG-19 in the forward and the backward pass (and before every tile of a
-    tiled step, docs/engine.md, Tiles); when set, :class:`Cancelled` is raised. ``models``
+    tiled step, docs/engine.md, Tiles); when set, :class:`Cancelled` is raised. The tile size
+    is :func:`~backend.engine.memory.plan_tile_size`'s for the device's free memory (a job that
+    fits in none raises :class:`OutOfMemory` before it starts, in one line). ``models``
     keeps models loaded across calls (a new bundle is made if None); ``style_cache`` (one per
     bundle) reuses the Gram targets of styles seen before.
     """
@@ -121,7 +124,10 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     style_srcs = [prepare(style) for style in styles]
     weights = _style_weights(style_srcs, style_weights)
     scales = job_scales(options, content_src.size)
-    check_sizes(content_src.size, [style.size for style in style_srcs], options)
+    style_sizes = [style.size for style in style_srcs]
+    check_sizes(content_src.size, style_sizes, options)
+    options = options.replace(tile_size=plan_tile_size(
+        options, content_src.size, style_sizes, models.device, available_bytes(models.device)))
     digests = [style_digest(style) for style in style_srcs] if style_cache else None
     job = Job(content_src, style_srcs, weights, options, scales, background, style_cache,
               digests)

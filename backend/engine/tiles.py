@@ -7,9 +7,11 @@ count the core only. The cores of one grid partition the image exactly, so no pi
 every core edge inside the image and every window start lie on multiples of :data:`ALIGN`, no
 feature position at a stride dividing :data:`ALIGN`) is counted twice or left out.
 
-The grid moves every iteration: :class:`MovingGrid` draws a seeded random offset of the cores
-(a multiple of :data:`ALIGN`), so no tile border stays in one place long enough to leave a seam,
-as crowsonkb's Caffe ``style_transfer`` moved its tiles.
+An axis gets the fewest tiles whose windows stay within ``tile_size`` and still leave the grid
+room to move (:func:`first_core_range`). The grid moves every iteration: :class:`MovingGrid`
+draws the first core's length (a multiple of :data:`ALIGN`), which shifts every inner border,
+so no tile border stays in one place long enough to leave a seam, as crowsonkb's Caffe
+``style_transfer`` moved its tiles.
 """
 
 from __future__ import annotations
@@ -94,69 +96,124 @@ def needs_tiles(size_hw: tuple[int, int], tile_size: int) -> bool:
 
 def context_margin(tile_size: int) -> int:
     """The context (pixels, a multiple of :data:`ALIGN`) a window of ``tile_size`` carries on
-    each side: :data:`CONTEXT`, or a quarter of the tile rounded down to :data:`ALIGN` for
-    tiles under ``4 × CONTEXT``. Raises :class:`TileSizeError` below :data:`MIN_TILE_SIZE`."""
+    each side when it must be exact (targets, computed once per scale): :data:`CONTEXT`, or a
+    quarter of the tile rounded down to :data:`ALIGN` for tiles under ``4 × CONTEXT``. Raises
+    :class:`TileSizeError` below :data:`MIN_TILE_SIZE`."""
     if tile_size < MIN_TILE_SIZE:
         raise TileSizeError(f"tile_size {tile_size} is too small: tiles need at least "
                             f"{MIN_TILE_SIZE} px (or 0 to never tile)")
     return min(CONTEXT, tile_size // 4 // ALIGN * ALIGN)
 
 
+def _aligned_down(value: int) -> int:
+    return value // ALIGN * ALIGN
+
+
 def core_size(tile_size: int, margin: int) -> int:
-    """The side of a full core (pixels, a multiple of :data:`ALIGN`): what is left of
+    """The side of a full inner core (pixels, a multiple of :data:`ALIGN`): what is left of
     ``tile_size`` inside two margins. Raises :class:`TileSizeError` when that is under
     :data:`ALIGN`."""
-    core = (tile_size - 2 * margin) // ALIGN * ALIGN
-    if core < ALIGN or margin % ALIGN:
+    core = _aligned_down(tile_size - 2 * margin)
+    if core < ALIGN or margin % ALIGN or margin < 0:
         raise TileSizeError(f"a {tile_size}-px tile with {margin}-px margins leaves no "
                             f"{ALIGN}-aligned core")
     return core
 
 
-def axis_spans(length: int, tile_size: int, margin: int, offset: int = 0) -> list[Span]:
+def _axis_layout(length: int, tile_size: int, margin: int) -> tuple[int, int, int]:
+    """``(count, low, high)``: the number of tiles along an axis of ``length`` > ``tile_size``
+    and the first core's range (see :func:`first_core_range`)."""
+    inner = core_size(tile_size, margin)
+    edge = _aligned_down(tile_size - margin)
+    travel = max(ALIGN, _aligned_down(inner // 2))
+    count = 2
+    while 2 * edge + (count - 2) * inner < length + travel:
+        count += 1
+    rest = length - (count - 2) * inner  # the two edge cores' pixels
+    low = -(-max(ALIGN, rest - edge) // ALIGN) * ALIGN
+    high = _aligned_down(min(edge, rest - ALIGN))
+    return count, low, max(low, high)
+
+
+def first_core_range(length: int, tile_size: int, margin: int) -> tuple[int, int]:
+    """The lengths (pixels, multiples of :data:`ALIGN`, ``low`` to ``high`` inclusive) the first
+    core of an axis of ``length`` > ``tile_size`` may take; the others follow from it.
+
+    The axis gets the fewest tiles that leave the grid room to move by at least half an inner
+    core: inner cores are full (:func:`core_size`), the two edge cores (one margin each, the
+    image's edge on their other side) share the rest, so every window stays within
+    ``tile_size``. The first core's length is where the grid moves."""
+    _, low, high = _axis_layout(length, tile_size, margin)
+    return low, high
+
+
+def axis_spans(length: int, tile_size: int, margin: int,
+               first_core: int | None = None) -> list[Span]:
     """The tiles along one image axis of ``length`` pixels: one span covering it when it fits in
-    ``tile_size``; otherwise cores of :func:`core_size` starting at ``offset`` (taken modulo
-    the core, a multiple of :data:`ALIGN`), the first and last cut at the image's edges."""
+    ``tile_size``; otherwise a first core of ``first_core`` pixels (within
+    :func:`first_core_range`; None: the middle of it), full inner cores, and a last core to the
+    image's edge, each window its core plus ``margin`` on each side within the image."""
     if length <= tile_size:
         return [Span((0, length), (0, length), length)]
-    core = core_size(tile_size, margin)
-    if offset % ALIGN:
-        raise TileSizeError(f"tile offset {offset} is not a multiple of {ALIGN}")
-    edges = [0, *range(offset % core or core, length, core), length]
+    count, low, high = _axis_layout(length, tile_size, margin)
+    first = _aligned_down((low + high) // 2) if first_core is None else first_core
+    if not low <= first <= high or first % ALIGN:
+        raise TileSizeError(f"a first core of {first} px is outside {low}..{high} px or not "
+                            f"a multiple of {ALIGN}")
+    inner = core_size(tile_size, margin)
+    edges = [0, *(first + k * inner for k in range(count - 1)), length]
     return [Span((start, stop), (max(0, start - margin), min(length, stop + margin)), length)
             for start, stop in zip(edges, edges[1:], strict=False)]
 
 
 def tile_grid(size_hw: tuple[int, int], tile_size: int, margin: int,
-              offset: tuple[int, int] = (0, 0)) -> list[Tile]:
-    """The tiles of an image of ``size_hw`` (pixels), row by row, with core ``offset`` (rows,
-    columns) in pixels. Every window is at most ``tile_size`` on each side."""
-    rows = axis_spans(size_hw[0], tile_size, margin, offset[0])
-    cols = axis_spans(size_hw[1], tile_size, margin, offset[1])
+              first_cores: tuple[int | None, int | None] = (None, None)) -> list[Tile]:
+    """The tiles of an image of ``size_hw`` (pixels), row by row, the first core along the rows
+    and the columns ``first_cores`` pixels long (:func:`axis_spans`). Every window is at most
+    ``tile_size`` on each side."""
+    rows = axis_spans(size_hw[0], tile_size, margin, first_cores[0])
+    cols = axis_spans(size_hw[1], tile_size, margin, first_cores[1])
     return [Tile(r, c) for r in rows for c in cols]
+
+
+STEP_MARGIN = ALIGN
+"""Pixels of context the windows of an iteration carry: one :data:`ALIGN`. The features of a
+core's outer positions then differ from the whole image's, but the grid moves every iteration,
+so no position is near a border for long; a full :data:`CONTEXT` would make a 512-px tile's
+windows cover 1.4 times the pixels of a 1024-px image instead of 1.13 (docs/engine.md, Tiles)."""
 
 
 class MovingGrid:
     """A tile grid that moves every time it is asked for: each call to :meth:`next` draws the
-    core offset (rows, columns) uniformly among the multiples of :data:`ALIGN` below the core
-    size, from a generator seeded with ``seed``, so a run is reproducible."""
+    first core's length along each axis uniformly among those :func:`first_core_range`
+    allows, from a generator seeded with ``seed``, so a run is reproducible. ``margin``:
+    the context of an iteration's windows (default :data:`STEP_MARGIN`, at most
+    :func:`context_margin`)."""
 
-    def __init__(self, tile_size: int, seed: int = 0) -> None:
+    def __init__(self, tile_size: int, seed: int = 0, margin: int | None = None) -> None:
         self.tile_size = tile_size
-        self.margin = context_margin(tile_size)
+        full = context_margin(tile_size)
+        self.margin = min(STEP_MARGIN, full) if margin is None else margin
         self.core = core_size(tile_size, self.margin)
         self.generator = torch.Generator().manual_seed(seed)
 
+    def _first_core(self, length: int) -> int | None:
+        if length <= self.tile_size:
+            return None
+        low, high = first_core_range(length, self.tile_size, self.margin)
+        step = int(torch.randint(0, (high - low) // ALIGN + 1, (1,), generator=self.generator))
+        return low + step * ALIGN
+
     def next(self, size_hw: tuple[int, int]) -> list[Tile]:
         """The grid of the next iteration for an image of ``size_hw`` (pixels)."""
-        steps = torch.randint(0, self.core // ALIGN, (2,), generator=self.generator)
-        offset = (int(steps[0]) * ALIGN, int(steps[1]) * ALIGN)
-        return tile_grid(size_hw, self.tile_size, self.margin, offset)
+        firsts = (self._first_core(size_hw[0]), self._first_core(size_hw[1]))
+        return tile_grid(size_hw, self.tile_size, self.margin, firsts)
 
     def still(self, size_hw: tuple[int, int]) -> list[Tile]:
-        """The grid at offset 0 for an image of ``size_hw`` (pixels): for work done once per
-        scale (targets), which no later iteration repeats."""
-        return tile_grid(size_hw, self.tile_size, self.margin)
+        """The grid for work done once per scale (targets), which no later iteration repeats:
+        in the middle of its range, with the full :func:`context_margin`, for an image of
+        ``size_hw`` (pixels)."""
+        return tile_grid(size_hw, self.tile_size, context_margin(self.tile_size))
 
 
 @torch.no_grad()

@@ -8,18 +8,12 @@ from collections.abc import Sequence
 
 import torch
 
+from backend.engine.events import OutOfMemory
 from backend.engine.images import ImageInputError
-from backend.engine.memory import (
-    HEADROOM,
-    available_bytes,
-    estimate_peak_bytes,
-    largest_end_scale_that_fits,
-)
+from backend.engine.memory import available_bytes, estimate_peak_bytes, plan_tile_size
 from backend.engine.sizes import check_sizes
 from shared.options import Options
 from shared.protocol import Limits, ProtocolError
-
-GB = 1e9
 
 
 class JobTooLarge(Exception):
@@ -29,21 +23,23 @@ class JobTooLarge(Exception):
 def memory_refusal(options: Options, content_size: tuple[int, int],
                    style_sizes: Sequence[tuple[int, int]], device: torch.device,
                    budget: int | None) -> str | None:
-    """The one-line reason the job cannot fit ``budget`` bytes, or None when it fits (or the
-    budget is unknown)."""
-    need = estimate_peak_bytes(options, content_size, style_sizes, device)
-    if budget is None or HEADROOM * need <= budget:
-        return None
-    end = options.end_scale or max(content_size)
-    fits = largest_end_scale_that_fits(options, content_size, style_sizes, budget, device)
-    if fits is not None and fits < end:
-        advice = f"end_scale {fits} fits"
-    elif options.style_size is not None or options.style_scale_fac > 1:
-        advice = "use a smaller style_size or style_scale_fac"
-    else:
-        advice = "free memory or use a device with more"
-    return (f"this job needs about {need / GB:.2f} GB at end_scale {end} but "
-            f"{device} has {budget / GB:.2f} GB free for it: {advice}")
+    """The one-line reason the job cannot fit ``budget`` bytes in any tile size it may use
+    (:func:`~backend.engine.memory.plan_tile_size`), or None when it fits (or the budget is
+    unknown)."""
+    try:
+        plan_tile_size(options, content_size, style_sizes, device, budget)
+    except OutOfMemory as err:
+        return str(err)
+    return None
+
+
+def planned_peak_bytes(options: Options, content_size: tuple[int, int],
+                       style_sizes: Sequence[tuple[int, int]], device: torch.device,
+                       budget: int | None) -> int:
+    """The estimated peak of a job that fits, with the tile size it will run with."""
+    tile_size = plan_tile_size(options, content_size, style_sizes, device, budget)
+    return estimate_peak_bytes(options.replace(tile_size=tile_size), content_size,
+                               style_sizes, device)
 
 
 def admit(options: Options, content_size: tuple[int, int],
@@ -65,7 +61,7 @@ def admit(options: Options, content_size: tuple[int, int],
     refusal = memory_refusal(options, content_size, style_sizes, device, budget)
     if refusal is not None:
         raise ProtocolError("job_too_large", refusal, request_id)
-    return estimate_peak_bytes(options, content_size, style_sizes, device)
+    return planned_peak_bytes(options, content_size, style_sizes, device, budget)
 
 
 def check_fits_now(options: Options, content_size: tuple[int, int],

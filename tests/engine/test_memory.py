@@ -9,12 +9,16 @@ import sys
 
 import pytest
 
+from backend.engine.events import OutOfMemory
 from backend.engine.images import ImageInputError
 from backend.engine.memory import (
+    CPU_TILE_SIZE,
     HEADROOM,
     available_bytes,
+    default_tile_size,
     estimate_peak_bytes,
     largest_end_scale_that_fits,
+    plan_tile_size,
 )
 from backend.engine.sizes import check_sizes
 from shared.options import Options
@@ -68,27 +72,77 @@ ONE_STEP = {"initial_iterations": 1, "iterations": 1}
      (256, 192)),
     (Options(min_scale=128, end_scale=128, face_weight=0, mesh_weight=0, **ONE_STEP,
              face_boxes=tuple((2.0 + i, 2.0, 60.0 + i, 60.0) for i in range(32))), (128, 96)),
-], ids=["vgg-256px", "fidelity-32-boxes"])
+    (Options(min_scale=512, end_scale=512, face_weight=0, mesh_weight=0, tile_size=192,
+             **ONE_STEP), (512, 384)),
+], ids=["vgg-256px", "fidelity-32-boxes", "tiled-512px-in-192px-tiles"])
 def test_the_estimate_is_within_tolerance_of_the_measured_peak(options, content_size):
     estimate = estimate_peak_bytes(options, content_size, [(64, 64)])
     peak = measured_peak(options, content_size)
     assert abs(peak - estimate) <= TOLERANCE * estimate, (peak, estimate)
 
 
-def test_the_estimate_grows_with_the_pixels_of_the_final_scale():
-    small, large = (estimate_peak_bytes(Options(end_scale=side, face_weight=0, mesh_weight=0),
-                                        (400, 300), [(64, 64)]) for side in (512, 1024))
+def test_untiled_the_estimate_grows_with_the_pixels_of_the_final_scale():
+    small, large = (estimate_peak_bytes(Options(end_scale=side, face_weight=0, mesh_weight=0,
+                                                tile_size=0), (400, 300), [(64, 64)])
+                    for side in (512, 1024))
     assert 3.5 < large / small < 4.0
 
 
 def test_the_largest_fitting_end_scale_fits_and_one_more_pixel_does_not():
-    options = Options(end_scale=4096)
+    options = Options(end_scale=4096, tile_size=0)
     budget = 2 * 10**9
     fits = largest_end_scale_that_fits(options, (400, 300), [(64, 64)], budget)
     assert HEADROOM * estimate_peak_bytes(options.replace(end_scale=fits), (400, 300),
                                           [(64, 64)]) <= budget
     assert HEADROOM * estimate_peak_bytes(options.replace(end_scale=fits + 1), (400, 300),
                                           [(64, 64)]) > budget
+
+
+FULL_SIZE = Options(end_scale=0, face_weight=0, mesh_weight=0)
+PHOTO, STYLES = (2048, 1536), [(800, 600)]
+
+
+def test_tiled_the_estimate_grows_far_slower_with_the_image_than_untiled():
+    tiled = [estimate_peak_bytes(FULL_SIZE.replace(tile_size=512), size, STYLES)
+             for size in ((1024, 768), (4096, 3072))]
+    untiled = [estimate_peak_bytes(FULL_SIZE.replace(tile_size=0), size, STYLES)
+               for size in ((1024, 768), (4096, 3072))]
+    assert untiled[1] / untiled[0] > 15
+    assert tiled[1] / tiled[0] < 4
+
+
+def test_the_default_tile_is_512_px_on_a_cpu_and_untiled_on_cuda():
+    assert default_tile_size("cpu") == CPU_TILE_SIZE == 512
+    assert default_tile_size("cuda") == 0
+
+
+def test_a_tile_too_large_for_the_budget_is_made_the_largest_smaller_one_that_fits():
+    options = FULL_SIZE.replace(tile_size=2048)
+    budget = int(HEADROOM * estimate_peak_bytes(options.replace(tile_size=500), PHOTO, STYLES))
+    tile = plan_tile_size(options, PHOTO, STYLES, "cpu", budget)
+    assert tile % 16 == 0 and 64 <= tile <= 500
+    assert HEADROOM * estimate_peak_bytes(options.replace(tile_size=tile + 16), PHOTO,
+                                          STYLES) > budget
+
+
+def test_on_cuda_a_job_is_tiled_only_when_untiled_it_would_not_fit():
+    assert plan_tile_size(FULL_SIZE, PHOTO, STYLES, "cuda", 100 * 10**9) == 0
+    assert 0 < plan_tile_size(FULL_SIZE, PHOTO, STYLES, "cuda", 4 * 10**9) < max(PHOTO)
+
+
+def test_a_job_that_fits_in_no_tile_is_refused_in_one_line_naming_the_end_scale_that_fits():
+    with pytest.raises(OutOfMemory) as refused:
+        plan_tile_size(FULL_SIZE, (8192, 6144), STYLES, "cpu", 2 * 10**9)
+    message = str(refused.value)
+    assert "\n" not in message and "even in 64-px tiles" in message
+    fits = int(message.split("end_scale ")[-1].split()[0])
+    assert HEADROOM * estimate_peak_bytes(FULL_SIZE.replace(end_scale=fits, tile_size=64),
+                                          (8192, 6144), STYLES) <= 2 * 10**9
+
+
+def test_untiled_by_request_a_job_too_large_is_refused_naming_a_tile_size_that_fits():
+    with pytest.raises(OutOfMemory, match=r"untiled \(tile_size 0\).*tile_size 512 fits"):
+        plan_tile_size(FULL_SIZE.replace(tile_size=0), PHOTO, STYLES, "cpu", 4 * 10**9)
 
 
 def test_the_cpu_reports_some_available_memory():

@@ -61,9 +61,10 @@ def _untiled_gradient(model, prepared, image: torch.Tensor) -> tuple[torch.Tenso
 
 
 def _tiled_gradient(model, prepared, image: torch.Tensor, tile_size: int,
-                    seed: int = 0) -> tuple[torch.Tensor, dict]:
+                    seed: int = 0, margin: int | None = None) -> tuple[torch.Tensor, dict]:
     image = image.clone().requires_grad_()
-    losses = TiledStep(model, prepared, MovingGrid(tile_size, seed), image)(image)
+    grid = MovingGrid(tile_size, seed, margin)
+    losses = TiledStep(model, prepared, grid, image)(image)
     return image.grad, losses
 
 
@@ -79,7 +80,8 @@ def test_with_full_context_the_tiled_gradient_of_content_and_tv_is_the_untiled_o
     model, prepared = models.vgg(), _per_pixel_terms(models)
     image = _image(2)
     untiled, untiled_losses = _untiled_gradient(model, prepared, image)
-    tiled, tiled_losses = _tiled_gradient(model, prepared, image, FULL_CONTEXT_TILE)
+    tiled, tiled_losses = _tiled_gradient(model, prepared, image, FULL_CONTEXT_TILE,
+                                          margin=CONTEXT)
     assert torch.allclose(tiled, untiled, rtol=0, atol=1e-4 * untiled.abs().max())
     for name in ("content", "tv"):
         assert tiled_losses[name] == pytest.approx(float(untiled_losses[name]), rel=1e-5)
@@ -111,12 +113,12 @@ def test_the_content_shares_of_overlapping_tiles_count_every_position_once() -> 
     term = ContentLoss(1.0, layers=["relu4_2"])
     expected = whole.clone().requires_grad_()
     scaled_squared_error(expected, target).backward()
-    for offset in ((0, 0), (16, 48), (48, 32)):
+    for first_cores in ((16, 48), (32, 64), (48, 80)):
         features = whole.clone().requires_grad_()
         sums: dict = {}
         for _ in range(2):  # the first pass gathers the whole-map sums, the second uses them
             features.grad, current, total = None, {}, 0
-            for tile in tile_grid(size_hw, 96, context_margin(96), offset):
+            for tile in tile_grid(size_hw, 96, context_margin(96), first_cores):
                 part = TilePass(tile, 0.0, sums, current)
                 share = term.tile_losses({"relu4_2": _map_windows(tile, stride, features)},
                                          {"relu4_2": target}, part)["content"]
@@ -207,6 +209,7 @@ def test_a_face_that_tile_borders_cross_is_held_exactly_as_untiled(models: Model
     prepared = [*_per_pixel_terms(models), (guide, guide.prepare(inputs))]
     image = _image(11)
     untiled, untiled_losses = _untiled_gradient(model, prepared, image)
-    tiled, tiled_losses = _tiled_gradient(model, prepared, image, FULL_CONTEXT_TILE)
+    tiled, tiled_losses = _tiled_gradient(model, prepared, image, FULL_CONTEXT_TILE,
+                                          margin=CONTEXT)
     assert tiled_losses["face"] == pytest.approx(float(untiled_losses["face"]), rel=1e-6)
     assert torch.allclose(tiled, untiled, rtol=0, atol=1e-4 * untiled.abs().max())

@@ -14,6 +14,8 @@ def values_of(kind: types.OptionType) -> st.SearchStrategy:
     """Canonical values of an option type."""
     if isinstance(kind, types.OptionalWhole):
         return st.none() | st.integers(int(kind.minimum), int(kind.maximum))
+    if isinstance(kind, types.AutoWholeOrZero):
+        return st.none() | st.just(0) | st.integers(kind.least, int(kind.maximum))
     if isinstance(kind, types.WholeOrZero):
         return st.just(0) | st.integers(kind.least, int(kind.maximum))
     if isinstance(kind, types.Whole):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from shared.option_types import (
     MAX_DIGITS,
+    AutoWholeOrZero,
     Boxes,
     Colour,
     Flag,
@@ -116,6 +117,15 @@ def test_a_whole_number_with_a_special_zero_says_its_meaning_in_the_widget_hint(
     assert kind.widget_hint == " (0: never tile)"
     assert kind.widget_range() == (0, 8192)
     assert (kind.coerce(0), kind.coerce(64), kind.parse("0")) == (0, 64, 0)
+
+
+def test_a_whole_number_left_to_the_backend_is_auto_in_text_and_minus_one_in_a_widget() -> None:
+    kind = AutoWholeOrZero(64, 8192, "never tile", "the device's choice")
+    assert (kind.parse("auto"), kind.parse(""), kind.format(None), kind.to_widget(None)) == (
+        None, None, "auto", -1)
+    assert (kind.from_widget(-1), kind.from_widget(0), kind.coerce(512)) == (None, 0, 512)
+    assert kind.widget_range() == (-1, 8192)
+    assert kind.widget_hint == " (0: never tile; -1: the device's choice)"
 
 
 def test_an_optional_whole_number_that_allows_zero_is_a_definition_error() -> None:
