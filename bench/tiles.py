@@ -3,6 +3,7 @@
     python bench/tiles.py overhead [--size 1024] [--tile-size 512] [--pairs 2] [--device cpu]
     python bench/tiles.py memory [--device cpu]
     python bench/tiles.py schedule [--device cpu]
+    python bench/tiles.py settle [--size 256] [--iterations 40] [--device cpu]
 
 ``overhead``: one process alternates an untiled and a tiled iteration (gradient, Adam step,
 clamp) on the same image, ``--pairs`` times after one warm-up each, so a shared CPU's load
@@ -224,13 +225,47 @@ def schedule(args: argparse.Namespace) -> None:
                    table)
 
 
+def settle(args: argparse.Namespace) -> None:
+    """How the loss falls with the iterations at each warm-started rung of a small ladder."""
+    models = _models(args.device)
+    options = Options(face_weight=0, mesh_weight=0, min_scale=args.size // 4,
+                      end_scale=args.size, initial_iterations=args.iterations,
+                      iterations=args.iterations)
+    losses: dict[int, list[float]] = {}
+    stylize(photo("astronaut"), [photo("starry_night")], options=options, models=models,
+            on_progress=lambda e: losses.setdefault(max(e.width, e.height), []).append(
+                e.losses["total"]))
+    rows = []
+    for side, values in list(losses.items())[1:]:
+        drop = values[0] - values[-1]
+        reached = {share: next(i + 1 for i, v in enumerate(values)
+                               if values[0] - v >= share * drop) for share in (0.5, 0.9)}
+        rows.append({"scale": side, "first_loss": round(values[0], 4),
+                     "last_loss": round(values[-1], 4),
+                     "drop_percent": round(100 * drop / values[0], 2),
+                     "iterations_to_half_the_drop": reached[0.5],
+                     "iterations_to_90_percent": reached[0.9], "losses": values})
+    write_json(f"tiles-settle-{args.device}", {"iterations": args.iterations, "rows": rows,
+                                               "load_average": _load(), "weights": WEIGHTS})
+    table = ["| scale | loss at its 1st → last iteration | drop | iterations to 50 % / 90 % "
+             "of the drop |", "|---|---|---|---|"]
+    table += [f"| {r['scale']} | {r['first_loss']} → {r['last_loss']} | {r['drop_percent']} % "
+              f"| {r['iterations_to_half_the_drop']} / {r['iterations_to_90_percent']} |"
+              for r in rows]
+    settings = (f"Astronaut, style Starry Night, face terms off, ladder {args.size // 4}-"
+                f"{args.size} px, {args.iterations} iterations at every rung, {WEIGHTS}; the "
+                f"total loss at each warm-started rung; load average {_load()}")
+    append_section(f"Loss over the iterations per rung ({args.device})", settings, table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("part", choices=["overhead", "memory", "schedule", "child"])
+    parser.add_argument("part", choices=["overhead", "memory", "schedule", "settle", "child"])
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--tile-size", type=int, default=None,
                         help="default: the device's default tile (CPU 512)")
     parser.add_argument("--pairs", type=int, default=2)
+    parser.add_argument("--iterations", type=int, default=40, help="settle: per rung")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -241,7 +276,8 @@ def main() -> None:
     if args.part == "child":
         print(json.dumps(peak_of_run(*json.loads(args.child), args.device)))
         return
-    {"overhead": overhead, "memory": memory, "schedule": schedule}[args.part](args)
+    {"overhead": overhead, "memory": memory, "schedule": schedule,
+     "settle": settle}[args.part](args)
 
 
 if __name__ == "__main__":
