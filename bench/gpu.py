@@ -28,7 +28,9 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -97,9 +99,9 @@ def timed_run(models: ModelBundle, size: int, precision: str, warmup: int,
     return row, result.pixels
 
 
-def speed_table(models: ModelBundle, settings: dict) -> list[dict]:
-    """Every size in every precision, with the output's PSNR against fp32's at that size."""
-    rows = []
+def speed_table(models: ModelBundle, settings: dict, rows: list[dict]) -> None:
+    """Every size in every precision, with the output's PSNR against fp32's at that size,
+    appended to ``rows`` as each is measured."""
     for size in settings["sizes"]:
         outputs = {}
         for precision in PRECISIONS:
@@ -113,13 +115,12 @@ def speed_table(models: ModelBundle, settings: dict) -> list[dict]:
             if row["size"] == size:
                 row["speedup_vs_fp32"] = round(fp32["ms_per_iteration"]
                                                / row["ms_per_iteration"], 2)
-    return rows
 
 
-def ladder_psnr(models: ModelBundle, settings: dict) -> list[dict]:
+def ladder_psnr(models: ModelBundle, settings: dict, rows: list[dict]) -> None:
     """A multi-scale style-only job in each precision: its output's PSNR against fp32's."""
     min_scale, end_scale, first, later = settings["ladder"]
-    outputs, rows = {}, []
+    outputs = {}
     for precision in PRECISIONS:
         options = Options(min_scale=min_scale, end_scale=end_scale, initial_iterations=first,
                           iterations=later, precision=precision, **STYLE_ONLY)
@@ -128,13 +129,11 @@ def ladder_psnr(models: ModelBundle, settings: dict) -> list[dict]:
         rows.append({"precision": precision, "scales": f"{min_scale}-{end_scale}",
                      "iterations": f"{first}+{later}/scale",
                      "psnr_vs_fp32_db": psnr(outputs["fp32"], outputs[precision])})
-    return rows
 
 
-def default_jobs(models: ModelBundle, settings: dict, smoke: bool) -> list[dict]:
+def default_jobs(models: ModelBundle, settings: dict, smoke: bool, rows: list[dict]) -> None:
     """The default options (face terms on) to ``default_end_scale``, in fp32 and auto: wall
-    seconds from the call to the result, models already loaded."""
-    rows = []
+    seconds from the call to the result (models loaded by the first)."""
     for precision in ("fp32", "auto"):
         options = Options(end_scale=settings["default_end_scale"], precision=precision,
                           **(SMOKE_DEFAULT_JOB if smoke else {}))
@@ -149,7 +148,6 @@ def default_jobs(models: ModelBundle, settings: dict, smoke: bool) -> list[dict]
                      "iterations": sum(result.metadata["iterations_run"]),
                      "wall_s": round(time.perf_counter() - started, 1),
                      "peak_gpu_mb": _peak_mb(models.device)})
-    return rows
 
 
 def tiled(settings: dict, device: str) -> dict:
@@ -173,6 +171,10 @@ def _db(value: float | None) -> str:
 def tables(report: dict) -> list[str]:
     """The report as markdown tables, one per part that ran."""
     lines: list[str] = []
+    if report["device"].startswith("cuda"):
+        lines += [f"{report['machine']}; cuDNN allow_tf32 {report['cudnn_allow_tf32']} (when "
+                  "True, PyTorch's default, fp32 convolutions run in TF32); "
+                  f"{report['weights']}.", ""]
     if report["speed"]:
         lines += ["| size | precision | ms / iteration | × fp32 | peak GPU MB | PSNR vs fp32 "
                   "(dB) |", "|---|---|---|---|---|---|"]
@@ -189,12 +191,31 @@ def tables(report: dict) -> list[str]:
         lines += [f"| end_scale {r['end_scale']}, faces on | {r['precision']} ({r['ran_as']}) "
                   f"| {r['iterations']} | {r['wall_s']} | {r['peak_gpu_mb']} |"
                   for r in report["default_jobs"]]
+    lines += [f"\n**{name} part FAILED**: {error}" for name, error in report["errors"].items()]
     tiles = report["tiled"]
     if tiles is not None:
         outcome = (f"FAILED ({tiles['error'].splitlines()[-1] if tiles['error'] else 'no output'})"
                    if "error" in tiles else tiles["output"].splitlines()[-1])
         lines += ["", f"Tiled: `{tiles['command']}`: {outcome}"]
     return lines
+
+
+def run_parts(models: ModelBundle, settings: dict, args: argparse.Namespace, report: dict,
+              save: Callable[[dict], None]) -> None:
+    """Each chosen part in turn, saving the report after each: a part that fails is recorded
+    with its error and the others still run (a GPU machine's one run should lose nothing)."""
+    parts = {"speed": lambda: speed_table(models, settings, report["speed"]),
+             "ladder": lambda: ladder_psnr(models, settings, report["ladder"]),
+             "default": lambda: default_jobs(models, settings, args.smoke,
+                                             report["default_jobs"]),
+             "tiled": lambda: report.update(tiled=tiled(settings, str(models.device)))}
+    for name in (part for part in PARTS if part in args.parts):
+        try:
+            parts[name]()
+        except Exception as err:  # noqa: BLE001 - recorded and shown; the next part runs
+            traceback.print_exc()
+            report["errors"][name] = f"{type(err).__name__}: {err}"[:500]
+        save(report)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -213,27 +234,28 @@ def main(argv: list[str] | None = None) -> dict:
                                                     ("timed", args.timed)) if value})
     started = time.perf_counter()
     models = ModelBundle(device, WeightsConfig(allow_random=True))
+    report = {"machine": machine(), "device": str(models.device), "smoke": args.smoke,
+              "threads": torch.get_num_threads(),
+              "cudnn_allow_tf32": torch.backends.cudnn.allow_tf32,
+              "weights": "SEEDED RANDOM VGG-19 and FaceNet",
+              "content": "astronaut (scikit-image)", "style": "gravel (scikit-image)",
+              "speed": [], "ladder": [], "default_jobs": [], "tiled": None, "errors": {}}
+    out = Path(os.environ["OUT"]) if os.environ.get("OUT") else None
+
+    def save(report: dict) -> None:
+        report["seconds"] = round(time.perf_counter() - started, 1)
+        report["load_average"] = round(os.getloadavg()[0], 2)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "gpu.json").write_text(json.dumps(report, indent=2) + "\n")
+            (out / "gpu.md").write_text("\n".join(tables(report)) + "\n")
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RandomWeightsWarning)
-        report = {"machine": machine(), "device": str(models.device), "smoke": args.smoke,
-                  "threads": torch.get_num_threads(),
-                  "weights": "SEEDED RANDOM VGG-19 and FaceNet",
-                  "content": "astronaut (scikit-image)", "style": "gravel (scikit-image)",
-                  "speed": speed_table(models, settings) if "speed" in args.parts else [],
-                  "ladder": ladder_psnr(models, settings) if "ladder" in args.parts else [],
-                  "default_jobs": default_jobs(models, settings, args.smoke)
-                  if "default" in args.parts else []}
-    report["tiled"] = tiled(settings, device) if "tiled" in args.parts else None
-    report["seconds"] = round(time.perf_counter() - started, 1)
-    report["load_average"] = round(os.getloadavg()[0], 2)
+        run_parts(models, settings, args, report, save)
     lines = tables(report)
     print("\n".join(lines))
-    out = os.environ.get("OUT")
-    if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        (Path(out) / "gpu.json").write_text(json.dumps(report, indent=2) + "\n")
-        (Path(out) / "gpu.md").write_text("\n".join(lines) + "\n")
-    elif not args.smoke:
+    if out is None and not args.smoke:
         write_json(f"gpu-{models.device.type}", report)
         title = "GPU" if models.device.type == "cuda" else f"Precision ({models.device.type})"
         append_section(title, f"bench/gpu.py, {report['seconds']} s in all, load average "

@@ -2,7 +2,8 @@
 
     python bench/presets.py run --portrait astronaut --config default
     python bench/presets.py run --portrait astronaut --config draft
-    python bench/presets.py report [--configs default draft balanced]
+    python bench/presets.py report [--configs draft balanced final]
+    python bench/presets.py all       # every portrait with default and each preset, then report
 
 ``run`` stylizes one portrait (Starry Night, end scale 256 px, seed 0, face terms at their
 defaults) with one configuration (``default``: no preset, Crowson's schedule; a preset name;
@@ -43,9 +44,11 @@ from backend.weights import RandomWeightsWarning, WeightsConfig  # noqa: E402
 from bench.faces import final_losses, judge_columns, judged  # noqa: E402
 from bench.report import append_section, write_json  # noqa: E402
 from shared.options import Options  # noqa: E402
+from shared.presets import PRESETS  # noqa: E402
 from tests.photos import photo  # noqa: E402
 
 PORTRAITS = ("astronaut", "portrait_a", "portrait_b")
+PRESET_NAMES = tuple(name for name in PRESETS if name != "none")
 END_SCALE = 256
 CURVE_EVERY = 10  # iterations between the points of a stored loss curve
 RUNS = Path(os.environ.get("PORTRAIT_BENCH_RUNS",
@@ -171,10 +174,19 @@ def main() -> None:
                      help="a trial schedule as a JSON object of options")
     one.add_argument("--threads", type=int, default=1)
     table = commands.add_parser("report", help="compare the runs kept so far")
-    table.add_argument("--configs", nargs="+", default=[])
+    table.add_argument("--configs", nargs="+", default=list(PRESET_NAMES))
+    every = commands.add_parser("all", help="every portrait with the default and each preset "
+                                "(runs already kept are not run again), then report")
+    every.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     if args.command == "run":
         run(args.portrait, args.config, args.options, args.threads)
+    elif args.command == "all":
+        for portrait in PORTRAITS:
+            for config in ("default", *PRESET_NAMES):
+                if not run_path(portrait, config).exists():
+                    run(portrait, config, {}, args.threads)
+        report(list(PRESET_NAMES))
     else:
         report(args.configs)
 

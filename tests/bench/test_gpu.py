@@ -18,6 +18,7 @@ def test_the_smoke_run_writes_every_figure_under_out(tmp_path: Path,
     monkeypatch.setenv("OUT", str(tmp_path))
     gpu.main(["--smoke"])
     report = json.loads((tmp_path / "gpu.json").read_text())
+    assert report["errors"] == {}
     speed = {(r["size"], r["precision"]): r for r in report["speed"]}
     assert set(speed) == {(s, p) for s in gpu.SMOKE["sizes"] for p in gpu.PRECISIONS}
     for (_, precision), row in speed.items():
