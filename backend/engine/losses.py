@@ -199,8 +199,9 @@ def style_targets(model: VGGFeatures, styles: Sequence[SourceImage], weights: Se
         size = style_size(style.size, scale, options)
         tile_size = style_tile_size(size, options)
         compute = partial(_style_grams, model, style, size, device, tile_size)
-        grams = compute() if cache is None else cache.grams(digests[i], size, options.pooling,
-                                                           compute, device, tile_size)
+        grams = compute() if cache is None else cache.grams(
+            digests[i], size, options.pooling, compute, device, tile_size,
+            model.autocast_dtype)
         for layer in STYLE_LAYERS:
             target = grams[layer] * weight
             targets[layer] = target if layer not in targets else targets[layer] + target

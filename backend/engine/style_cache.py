@@ -3,7 +3,8 @@
 A server stylizes many images with the same few styles; each style's Gram matrices at each scale
 cost a VGG-19 forward pass on the style image. The cache keys them by the style's pixels (a
 SHA-256 of its bytes), the size it is resized to at that scale (which follows from the scale,
-``style_scale_fac`` and ``style_size``) and the VGG pooling. One cache belongs with one
+``style_scale_fac`` and ``style_size``), the VGG pooling and the precision of the forward
+(fp32 jobs never see bf16 Grams). One cache belongs with one
 :class:`~backend.models.bundle.ModelBundle` (the weights are part of what the Grams mean).
 """
 
@@ -59,12 +60,12 @@ class StyleTargetCache:
 
     def grams(self, digest: str, size: tuple[int, int], pooling: str,
               compute: Callable[[], GramTargets], device: torch.device,
-              tile_size: int = 0) -> GramTargets:
+              tile_size: int = 0, precision: torch.dtype | None = None) -> GramTargets:
         """The Gram targets (layer -> ``(1, C, C)``) of the style named by ``digest``
         (:func:`style_digest`) resized to ``size = (w, h)`` under ``pooling``, computed in
-        tiles of ``tile_size`` (0: whole): cached ones moved to ``device``, else
-        ``compute()``'s, which are then kept."""
-        key = (digest, tuple(size), pooling, tile_size)
+        tiles of ``tile_size`` (0: whole) with VGG-19 under autocast to ``precision`` (None:
+        fp32): cached ones moved to ``device``, else ``compute()``'s, which are then kept."""
+        key = (digest, tuple(size), pooling, tile_size, precision)
         with self._lock:
             cached = self._entries.get(key)
             if cached is not None:

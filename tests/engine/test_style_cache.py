@@ -65,6 +65,14 @@ def test_grams_computed_in_tiles_are_kept_apart_from_whole_ones():
     assert compute.calls == 2 and cache.entries == 2
 
 
+def test_grams_of_a_half_precision_forward_are_kept_apart_from_fp32_ones():
+    cache, compute = StyleTargetCache(), Counting()
+    cache.grams("style", (32, 24), "max", compute, CPU)
+    cache.grams("style", (32, 24), "max", compute, CPU, precision=torch.bfloat16)
+    cache.grams("style", (32, 24), "max", compute, CPU, precision=None)
+    assert compute.calls == 2 and cache.entries == 2
+
+
 def test_changing_a_returned_target_does_not_change_the_cache():
     cache = StyleTargetCache()
     cache.grams("style", (8, 8), "max", Counting(), CPU)[1].add_(100)
