@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from backend.cli.common import add_model_flags, model_bundle, weights_config
+from backend.engine.memory import set_memory_limit
 from backend.engine.style_cache import DEFAULT_MAX_BYTES as DEFAULT_STYLE_CACHE_BYTES
 from backend.server.security import KeyFiles, SecurityError, check_endpoint, default_keys_dir
 from backend.server.server import EndpointInUse, EndpointUnusable, Server, ServerConfig
@@ -47,6 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--style-cache-mb", type=float, default=DEFAULT_STYLE_CACHE_BYTES / MiB,
                         metavar="MB", help="memory for the Gram targets of styles seen before "
                         f"(default: {DEFAULT_STYLE_CACHE_BYTES // MiB})")
+    parser.add_argument("--memory-limit-mb", type=float, default=None, metavar="MB",
+                        help="on a CPU, plan jobs against this much memory for the server "
+                             "process instead of what the system reports (free memory, "
+                             "cgroup and address-space limits); default: the system's report")
     parser.add_argument("--log-level", default="info",
                         choices=("debug", "info", "warning", "error"))
     add_model_flags(parser)
@@ -88,6 +93,11 @@ def run(args: argparse.Namespace) -> int:
     except SecurityError as err:
         _say(str(err))
         return EXIT_REFUSED
+    if args.memory_limit_mb is not None:
+        if not args.memory_limit_mb > 0:
+            _say(f"--memory-limit-mb must be positive, not {args.memory_limit_mb}")
+            return EXIT_REFUSED
+        set_memory_limit(int(args.memory_limit_mb * MiB))
     limits = Limits(max_pixels=args.max_pixels,
                     max_message_bytes=int(args.max_message_mb * MiB), max_queue=args.max_queue,
                     max_queue_per_client=args.max_queue_per_client)

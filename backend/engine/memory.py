@@ -230,12 +230,39 @@ def _address_space_headroom() -> int | None:
     return max(soft - pages * resource.getpagesize(), 0)
 
 
+_memory_limit: int | None = None
+"""Bytes: the limit set by :func:`set_memory_limit` (``serve --memory-limit-mb``), or None."""
+
+
+def set_memory_limit(limit_bytes: int | None) -> None:
+    """Plan every job of this process against ``limit_bytes`` of process memory (resident set,
+    bytes, > 0) instead of what the system reports; None returns to the system's report. For a
+    machine whose report misleads (memory that other tenants' caches will give back, a limit
+    the kernel does not show) and for tests of the out-of-memory path. Raises
+    :class:`ValueError` for a limit that is not positive."""
+    global _memory_limit
+    if limit_bytes is not None and limit_bytes <= 0:
+        raise ValueError(f"the memory limit must be positive, not {limit_bytes} bytes")
+    _memory_limit = limit_bytes
+
+
+def _limit_headroom() -> int:
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        pages = 0
+    return max(_memory_limit - pages * resource.getpagesize(), 0)
+
+
 def available_bytes(device: torch.device | str = "cpu") -> int | None:
     """Bytes a job may still allocate on ``device`` now: on CUDA the free memory plus what
     torch's cache holds unused; on the CPU the least of the system's available memory, the
-    memory cgroup's headroom and the address-space limit's. None when unknown (MPS, or no
-    /proc)."""
+    memory cgroup's headroom and the address-space limit's, or, when
+    :func:`set_memory_limit` gave one, that limit less the resident set. None when unknown
+    (MPS, or no /proc)."""
     device = torch.device(device)
+    if device.type == "cpu" and _memory_limit is not None:
+        return _limit_headroom()
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
         return free + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)

@@ -19,6 +19,7 @@ from backend.engine.memory import (
     estimate_peak_bytes,
     largest_end_scale_that_fits,
     plan_tile_size,
+    set_memory_limit,
 )
 from backend.engine.sizes import check_sizes
 from shared.options import Options
@@ -156,3 +157,18 @@ def test_the_cpu_reports_some_available_memory():
 def test_images_too_small_for_vgg_are_refused_by_size_alone(content, style, expected):
     with pytest.raises(ImageInputError, match=expected):
         check_sizes(content, [style], Options())
+
+
+def test_a_set_memory_limit_replaces_the_systems_report_until_cleared():
+    system = available_bytes("cpu")
+    try:
+        set_memory_limit(2**40)
+        planned = available_bytes("cpu")
+        assert 2**40 - 64 * 2**30 < planned < 2**40  # the limit less this process's RSS
+        set_memory_limit(1)
+        assert available_bytes("cpu") == 0  # the RSS already exceeds one byte
+    finally:
+        set_memory_limit(None)
+    assert available_bytes("cpu") != planned and (system is None) == (available_bytes("cpu") is None)
+    with pytest.raises(ValueError, match="must be positive"):
+        set_memory_limit(0)

@@ -67,7 +67,7 @@ def test_command_delivers_in_every_output_mode(command: str, mode: str, images: 
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines[-1].startswith(f"wrote {out} ({'x'.join(map(str, OUTPUT_SIZES[command]))}")
     if command == "submit":
-        job = re.search(r"job (\S+)\)", lines[-1]).group(1)
+        job = re.search(r"job ([^\s;)]+)", lines[-1]).group(1)
         assert any(f"submitted job {job}" in line for line in lines[:-1])
     if "-q" in MODES[mode]:
         assert not BAR.search("\n".join(lines[:-1]))
