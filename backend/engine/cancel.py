@@ -1,9 +1,18 @@
-"""Cancellation points inside an iteration: between VGG-19's layers, forward and backward.
+"""Cancellation points inside an iteration: before every tensor operation, forward and backward.
 
-An iteration at 1536 px takes tens of seconds on a CPU, so checking the cancel flag once per
-iteration is not enough. While a job runs, every layer of the VGG-19 it uses checks the flag
-before it runs and, for an input that needs gradients, again when the backward pass reaches
-it; the style and content targets of a scale's set-up go through the same layers.
+An iteration at 1536 px takes tens of seconds on a CPU, and one VGG-19 layer several, so
+checking the cancel flag once per iteration, or once per layer, is not enough (issue 14: cancel
+within 2 s at any size). While a job runs, a PyTorch dispatch mode asks the flag before every
+ATen operation the job's thread runs: the VGG-19 forward and the backward pass (which PyTorch
+runs in the same thread on a CPU, and with the caller's modes on other devices), the loss
+terms, the optimizer step, the set-up of each scale (style and content targets, face
+detection) and the fidelity report. A large convolution (a VGG-19 layer of the first blocks at
+1536 px is several seconds on a CPU) is computed in bands of rows, forward and backward, with a
+check between bands (backend/engine/banded.py). The longest time between two checks is then
+about one band or one other operation (bench/cancel_gaps.py measures it).
+
+The mode only asks and then runs the operation, whole or in bands that give the same bits, so
+results are bit for bit those of a run without it (tests/engine/test_cancel.py).
 """
 
 from __future__ import annotations
@@ -14,11 +23,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
-from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
+from backend.engine.banded import BAND_MULTIPLY_ADDS, banded_convolution, banded_input_gradient
 from backend.engine.events import Cancelled
 
 CancelCheck = threading.Event | Callable[[], bool] | None
+ATEN = torch.ops.aten
 
 
 def cancel_requested(cancel: CancelCheck) -> bool:
@@ -30,29 +41,42 @@ def cancel_requested(cancel: CancelCheck) -> bool:
     return bool(cancel())
 
 
+class _AskBeforeEachOperation(TorchDispatchMode):
+    """Raises :class:`Cancelled` before an ATen operation (and between the bands of a large
+    convolution) when the flag is set; otherwise runs the operation."""
+
+    def __init__(self, cancel: threading.Event | Callable[[], bool], band_work: int) -> None:
+        super().__init__()
+        self.cancel, self.band_work = cancel, band_work
+        self.func: Any = None
+
+    def check(self) -> None:
+        if cancel_requested(self.cancel):
+            where = ("backward" if torch._C._current_autograd_node() is not None
+                     else "forward")
+            raise Cancelled(f"cancelled during the {where} pass (at {self.func})")
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (),
+                           kwargs: dict | None = None) -> Any:
+        self.func = func
+        self.check()
+        result = None
+        if func is ATEN.convolution.default and not kwargs:
+            result = banded_convolution(args, self.check, self.band_work)
+        elif func is ATEN.convolution_backward.default and not kwargs:
+            result = banded_input_gradient(args, self.check, self.band_work)
+        return func(*args, **(kwargs or {})) if result is None else result
+
+
 @contextmanager
-def cancel_points(model: nn.Module, cancel: CancelCheck) -> Iterator[None]:
-    """Within the block, each child layer of ``model.model`` (an ``nn.Sequential``) raises
-    :class:`Cancelled` when ``cancel`` is set, before its forward and during its backward."""
+def cancel_points(cancel: CancelCheck,
+                  band_work: int = BAND_MULTIPLY_ADDS) -> Iterator[None]:
+    """Within the block, every tensor operation of this thread (and of the backward passes
+    it starts) first asks ``cancel`` and raises :class:`Cancelled` when it is set; a
+    convolution of more than ``band_work`` multiply-adds asks again between bands of about
+    that much. ``None`` (never cancelled) adds nothing."""
     if cancel is None:
         yield
         return
-
-    def check(where: str) -> None:
-        if cancel_requested(cancel):
-            raise Cancelled(f"cancelled during the {where} pass")
-
-    def during_backward(grad: torch.Tensor) -> None:
-        check("backward")
-
-    def before_layer(module: nn.Module, inputs: tuple[Any, ...]) -> None:
-        check("forward")
-        if inputs and isinstance(inputs[0], torch.Tensor) and inputs[0].requires_grad:
-            inputs[0].register_hook(during_backward)
-
-    handles = [layer.register_forward_pre_hook(before_layer) for layer in model.model]
-    try:
+    with _AskBeforeEachOperation(cancel, band_work):
         yield
-    finally:
-        for handle in handles:
-            handle.remove()

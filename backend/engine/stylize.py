@@ -105,12 +105,13 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     Images are PIL images or ``(H, W[, C])`` arrays (uint8, uint16, float in [0, 1]); the
     content's alpha is carried to the output. ``on_progress`` receives a
     :class:`ProgressEvent` after every iteration (with a preview every ``preview_interval``
-    iterations when > 0). ``cancel`` is checked every iteration, before every layer of
-    VGG-19 in the forward and the backward pass (and before every tile of a
-    tiled step, docs/engine.md, Tiles); when set, :class:`Cancelled` is raised. The tile size
-    is :func:`~backend.engine.memory.plan_tile_size`'s for the device's free memory (a job that
-    fits in none raises :class:`OutOfMemory` before it starts, in one line). ``models``
-    keeps models loaded across calls (a new bundle is made if None); ``style_cache`` (one per
+    iterations when > 0). ``cancel`` is checked every iteration and before every tensor
+    operation of the forward and the backward pass, the set-up and the fidelity report (and
+    before every tile of a tiled step, docs/engine.md, Tiles); when set, :class:`Cancelled` is
+    raised. The tile size is :func:`~backend.engine.memory.plan_tile_size`'s for the device's
+    free memory (a job that fits in none raises :class:`OutOfMemory` before it starts, in one
+    line). ``models`` keeps models loaded across calls (a new bundle is made if None);
+    ``style_cache`` (one per
     bundle) reuses the Gram targets of styles seen before.
     """
     options = with_preset(options or Options())
@@ -137,7 +138,7 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     except ValueError as err:
         raise EngineError(str(err)) from None
     try:
-        with cancel_points(model, cancel), vgg_precision(model, dtype):  # cancel inside too
+        with cancel_points(cancel), vgg_precision(model, dtype):  # before every operation
             return _run(job, models, on_progress, cancel, preview_interval, started)
     except (MemoryError, RuntimeError) as err:
         if not is_out_of_memory(err):
