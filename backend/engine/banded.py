@@ -5,9 +5,10 @@ seconds on a 2-core CPU, and a single ATen operation cannot be interrupted. Comp
 rows (each with the input rows its kernel reads), each band is a smaller convolution and the
 cancel flag can be asked between bands (backend/engine/cancel.py).
 
-Every output element is computed from the same inputs and weights, in the same order, by the
-same kernel as in the whole convolution, so the bands are bit for bit the whole result on the
-CPU kernels this runs on (tests/engine/test_cancel.py compares them on every VGG-19 layer). Only
+Every output element is computed from the same inputs and weights as in the whole convolution,
+so bands agree with it to rounding; the CPU kernels may order a sum differently for a band's
+shape (seen for RGB input and for narrow images, not for VGG-19's layers of 512-1536 px
+images), so jobs that promise Crowson's bits are not banded (backend/engine/cancel.py). Only
 the shapes this needs are banded: CPU tensors, 4-D contiguous input, stride 1, no dilation, one
 group, not transposed, at least :data:`MIN_CHANNELS` channels in and out, bands of at least
 :data:`MIN_BAND_ROWS` rows; and in the backward pass only the input's gradient. Anything else
@@ -22,8 +23,9 @@ from collections.abc import Callable, Sequence
 import torch
 from torch.nn import functional as F
 
-BAND_MULTIPLY_ADDS = 2 * 10**9
-"""Work per band, multiply-adds: about 0.1 s on an idle 2-core CPU."""
+BAND_MULTIPLY_ADDS = 8 * 10**9
+"""Work per band, multiply-adds: about 1.5 s of a 2-core CPU at load 20 (whole 1536-px
+layers of 65 G took 12 s there), a fraction of that when idle."""
 MIN_BAND_ROWS = 16
 """Fewest rows in a band: thinner bands can make the CPU kernels split their sums otherwise."""
 MIN_CHANNELS = 16

@@ -6,13 +6,15 @@ within 2 s at any size). While a job runs, a PyTorch dispatch mode asks the flag
 ATen operation the job's thread runs: the VGG-19 forward and the backward pass (which PyTorch
 runs in the same thread on a CPU, and with the caller's modes on other devices), the loss
 terms, the optimizer step, the set-up of each scale (style and content targets, face
-detection) and the fidelity report. A large convolution (a VGG-19 layer of the first blocks at
-1536 px is several seconds on a CPU) is computed in bands of rows, forward and backward, with a
-check between bands (backend/engine/banded.py). The longest time between two checks is then
-about one band or one other operation (bench/cancel_gaps.py measures it).
+detection) and the fidelity report. The longest time between two checks is one operation
+(bench/cancel_gaps.py measures it): a VGG-19 convolution of the first blocks at 1536 px takes
+seconds.
 
-The mode only asks and then runs the operation, whole or in bands that give the same bits, so
-results are bit for bit those of a run without it (tests/engine/test_cancel.py).
+Jobs with face terms also compute a large convolution in bands of rows, forward and backward,
+with a check between bands (backend/engine/banded.py); bands agree with the whole to rounding.
+Crowson's exact method (face weights 0) is never banded: there the mode only asks and runs
+each operation as given, so results are bit for bit those of a run without it
+(tests/engine/test_cancel.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from backend.engine.banded import BAND_MULTIPLY_ADDS, banded_convolution, banded_input_gradient
 from backend.engine.events import Cancelled
+from shared.options import Options
 
 CancelCheck = threading.Event | Callable[[], bool] | None
 ATEN = torch.ops.aten
@@ -39,6 +42,12 @@ def cancel_requested(cancel: CancelCheck) -> bool:
     if isinstance(cancel, threading.Event):
         return cancel.is_set()
     return bool(cancel())
+
+
+def band_work_for(options: Options) -> int:
+    """Multiply-adds per band of a large convolution for a job of ``options``: 0 (never
+    banded) for Crowson's exact method, which must keep the reference's bits."""
+    return BAND_MULTIPLY_ADDS if options.faces_enabled else 0
 
 
 class _AskBeforeEachOperation(TorchDispatchMode):
@@ -61,20 +70,21 @@ class _AskBeforeEachOperation(TorchDispatchMode):
         self.func = func
         self.check()
         result = None
-        if func is ATEN.convolution.default and not kwargs:
+        if not self.band_work or kwargs:
+            pass
+        elif func is ATEN.convolution.default:
             result = banded_convolution(args, self.check, self.band_work)
-        elif func is ATEN.convolution_backward.default and not kwargs:
+        elif func is ATEN.convolution_backward.default:
             result = banded_input_gradient(args, self.check, self.band_work)
         return func(*args, **(kwargs or {})) if result is None else result
 
 
 @contextmanager
-def cancel_points(cancel: CancelCheck,
-                  band_work: int = BAND_MULTIPLY_ADDS) -> Iterator[None]:
+def cancel_points(cancel: CancelCheck, band_work: int = 0) -> Iterator[None]:
     """Within the block, every tensor operation of this thread (and of the backward passes
     it starts) first asks ``cancel`` and raises :class:`Cancelled` when it is set; a
-    convolution of more than ``band_work`` multiply-adds asks again between bands of about
-    that much. ``None`` (never cancelled) adds nothing."""
+    convolution of more than ``band_work`` multiply-adds (0: none) asks again between bands of
+    about that much. ``None`` (never cancelled) adds nothing."""
     if cancel is None:
         yield
         return

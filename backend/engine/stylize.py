@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from backend.engine.background import plan_background
-from backend.engine.cancel import CancelCheck, cancel_points, cancel_requested
+from backend.engine.cancel import CancelCheck, band_work_for, cancel_points, cancel_requested
 from backend.engine.events import (
     Cancelled,
     EngineError,
@@ -111,8 +111,7 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     raised. The tile size is :func:`~backend.engine.memory.plan_tile_size`'s for the device's
     free memory (a job that fits in none raises :class:`OutOfMemory` before it starts, in one
     line). ``models`` keeps models loaded across calls (a new bundle is made if None);
-    ``style_cache`` (one per
-    bundle) reuses the Gram targets of styles seen before.
+    ``style_cache`` (one per bundle) reuses the Gram targets of styles seen before.
     """
     options = with_preset(options or Options())
     models = models or ModelBundle()
@@ -138,7 +137,7 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     except ValueError as err:
         raise EngineError(str(err)) from None
     try:
-        with cancel_points(cancel), vgg_precision(model, dtype):  # before every operation
+        with cancel_points(cancel, band_work_for(options)), vgg_precision(model, dtype):
             return _run(job, models, on_progress, cancel, preview_interval, started)
     except (MemoryError, RuntimeError) as err:
         if not is_out_of_memory(err):
