@@ -13,6 +13,7 @@ says so). Results: a section of bench/RESULTS.md and bench/results/hostile.json.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -35,17 +36,18 @@ QUICK = {"initial_iterations": 1, "iterations": 1, "face_weight": 0.0, "mesh_wei
 TINY = {**QUICK, "min_scale": 32, "end_scale": 32}
 SMALL = {**QUICK, "min_scale": 64, "end_scale": 64, "initial_iterations": 3}
 KILL_AFTER_S = 4.0
+TERMS = {"exact": "face weights 0", "faces": "default face weights (banded)"}
 
 ORPHAN = """
 import sys, numpy as np
 from backend.server.images import array_to_image_data
 from shared.client import Client
-endpoint, side = sys.argv[1], int(sys.argv[2])
+endpoint, side, faces = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "faces"
 rng = np.random.default_rng(0)
 content = array_to_image_data((rng.random((side * 3 // 4, side, 3)) * 255).astype(np.uint8))
 job = Client(endpoint).submit(content, [content], options={
     "min_scale": side, "end_scale": side, "initial_iterations": 100, "iterations": 1,
-    "face_weight": 0.0, "mesh_weight": 0.0})
+    **({} if faces else {"face_weight": 0.0, "mesh_weight": 0.0})})
 for event in job.events():
     if event.kind == "started":
         print("started", flush=True)
@@ -165,8 +167,10 @@ def run_hostile_set() -> dict:
             "peak_rss_bytes": peak, "oom_kills": oom_kills, "outcomes": outcomes}
 
 
-def kill_to_next_start(server: Server, side: int) -> dict:
-    orphan = subprocess.Popen([sys.executable, "-c", ORPHAN, server.endpoint, str(side)],
+def kill_to_next_start(server: Server, side: int, terms: str) -> dict:
+    """``terms``: "exact" (Crowson's method, face weights 0) or "faces" (the default face
+    weights, whose large convolutions run in bands)."""
+    orphan = subprocess.Popen([sys.executable, "-c", ORPHAN, server.endpoint, str(side), terms],
                               stdout=subprocess.PIPE, text=True, cwd=ROOT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
     with server.client(timeout=60.0) as client:
@@ -179,7 +183,7 @@ def kill_to_next_start(server: Server, side: int) -> dict:
         elapsed = time.monotonic() - killed
         waiting.result()
     orphan.wait()
-    return {"side": side, "kill_to_next_start_s": round(elapsed, 2),
+    return {"side": side, "terms": terms, "kill_to_next_start_s": round(elapsed, 2),
             "load_average": round(load_average(), 2)}
 
 
@@ -230,13 +234,29 @@ def latency_under_flood(server: Server, rounds: int = 3) -> dict:
         | {"load_average": round(load_average(), 2)}
 
 
+PARTS = ("hostile", "kill", "idle_rss", "flood")
+
+
 def main() -> None:
-    results = {"hostile": run_hostile_set()}
+    """``python bench/hostile.py [PART ...]`` runs the named parts (default all); the others
+    keep their figures from bench/results/hostile.json."""
+    parts = sys.argv[1:] or list(PARTS)
+    if unknown := set(parts) - set(PARTS):
+        sys.exit(f"unknown part {', '.join(sorted(unknown))}; parts are {', '.join(PARTS)}")
+    stored = ROOT / "bench" / "results" / "hostile.json"
+    results = json.loads(stored.read_text()) if stored.exists() else {}
+    results.pop("machine", None)
+    if "hostile" in parts:
+        results["hostile"] = run_hostile_set()
     server = Server()
     try:
-        results["kill"] = [kill_to_next_start(server, side) for side in (512, 1024, 1536)]
-        results["idle_rss"] = idle_rss_around_a_large_job(server, 1536)
-        results["flood"] = latency_under_flood(server)
+        if "kill" in parts:
+            results["kill"] = [kill_to_next_start(server, side, terms)
+                               for terms in ("exact", "faces") for side in (512, 1024, 1536)]
+        if "idle_rss" in parts:
+            results["idle_rss"] = idle_rss_around_a_large_job(server, 1536)
+        if "flood" in parts:
+            results["flood"] = latency_under_flood(server)
     finally:
         server.stop()
     write_json("hostile", results)
@@ -252,8 +272,9 @@ def report(results: dict) -> None:
              f"| server alive after it / OOM kills | {hostile['alive']} / "
              f"{hostile['oom_kills']} |",
              f"| server peak RSS across it | {hostile['peak_rss_bytes'] / gb:.2f} GB |"]
-    table += [f"| client kill → next job's start, {kill['side']} px (load {kill['load_average']})"
-              f" | {kill['kill_to_next_start_s']:.2f} s |" for kill in results["kill"]]
+    table += [f"| client kill → next job's start, {kill['side']} px, "
+              f"{TERMS[kill.get('terms', 'exact')]} (load {kill['load_average']}) | "
+              f"{kill['kill_to_next_start_s']:.2f} s |" for kill in results["kill"]]
     peak = rss["peak_rss_bytes"] / gb
     table += [f"| idle RSS before / after a {rss['side']}-px job (peak {peak:.2f} GB, load "
               f"{rss['load_average']}) | {rss['idle_rss_before_bytes'] / gb:.2f} / "

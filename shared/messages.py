@@ -135,8 +135,8 @@ class Cancelling(ServerMessage):
     """A cancel request was taken; the job's ``cancelled`` event follows."""
 
     job_id: str = _doc()
-    state: str = _doc('`"queued"`: cancelled already, or `"running"`: stops within an '
-                      'iteration')
+    state: str = _doc('`"queued"`: cancelled already, or `"running"`: stops before its next '
+                      'tensor operation')
 
 
 @message("shutting_down", answers="`shutdown`")
