@@ -9,7 +9,8 @@
 2. PSNR of a multi-scale job's output (128 → 512 px) in bf16 and fp16 against fp32.
 3. The wall time of a full default job at 512 px (Crowson's 1000 + 4 × 500 iterations, face
    terms at their defaults) in fp32 and with ``precision auto``.
-4. Tiled: peak GPU memory at 4096 px in tiles (bench/tiles.py on the same device).
+4. Tiled: peak GPU memory of a 4096-px scale in 1024-px tiles and untiled, then
+   ``bench/tiles.py memory`` on the same device (its runs need Starry Night, see tiled()).
 
 Content: scikit-image's astronaut (512 px, enlarged for larger sizes); style: its gravel
 texture (both ship inside scikit-image: nothing is fetched). VGG-19 and FaceNet are SEEDED
@@ -38,7 +39,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.engine import stylize  # noqa: E402
+from backend.engine import EngineError, stylize  # noqa: E402
 from backend.models.bundle import ModelBundle  # noqa: E402
 from backend.weights import RandomWeightsWarning, WeightsConfig  # noqa: E402
 from bench.report import append_section, machine, write_json  # noqa: E402
@@ -150,18 +151,34 @@ def default_jobs(models: ModelBundle, settings: dict, smoke: bool, rows: list[di
                      "peak_gpu_mb": _peak_mb(models.device)})
 
 
-def tiled(settings: dict, device: str) -> dict:
-    """Peak GPU memory of a tiled run at ``tiled_size`` px, from bench/tiles.py on
-    ``device`` in its own process."""
-    # TODO(tiles): the tiled engine's helper adds --device to bench/tiles.py; until it is on
-    # main this call fails and the row says so (fill in the subcommand and flags it takes).
+def tiled(models: ModelBundle, settings: dict, smoke: bool) -> dict:
+    """Peak GPU memory of one ``tiled_size``-px scale (2 iterations, style only, precision
+    auto) in tiles of ``tile_size`` and untiled (refused in one line when it cannot fit);
+    then bench/tiles.py's own memory figures on the same device, in their own processes."""
+    rows = []
+    for tile_size in (settings["tile_size"], 0):
+        options = Options(min_scale=settings["tiled_size"], end_scale=settings["tiled_size"],
+                          initial_iterations=2, tile_size=tile_size, **STYLE_ONLY)
+        _reset_peak(models.device)
+        started = time.perf_counter()
+        row = {"size": settings["tiled_size"], "tile_size": tile_size or "untiled"}
+        try:
+            stylize(photo("astronaut"), [photo("gravel")], options=options, models=models)
+        except EngineError as err:
+            rows.append({**row, "refused": str(err)})
+            continue
+        _synchronize(models.device)
+        rows.append({**row, "seconds": round(time.perf_counter() - started, 1),
+                     "peak_gpu_mb": _peak_mb(models.device)})
+    if smoke:
+        return {"rows": rows, "tiles_bench": "not run with --smoke"}
+    # bench/tiles.py's memory part uses Starry Night from Debian's opencv-doc (tests/photos.py):
+    # on a machine without the network, carry its cache and point PORTRAIT_TEST_CACHE at it.
     command = [sys.executable, str(Path(__file__).with_name("tiles.py")), "memory",
-               "--device", device, "--size", str(settings["tiled_size"]),
-               "--tile-size", str(settings["tile_size"])]
+               "--device", str(models.device)]
     done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        return {"command": " ".join(command[1:]), "error": done.stderr.strip()[-300:]}
-    return {"command": " ".join(command[1:]), "output": done.stdout.strip()[-2000:]}
+    return {"rows": rows, "tiles_bench": " ".join(command[1:]), "returncode": done.returncode,
+            "tiles_output": (done.stdout if done.returncode == 0 else done.stderr)[-2000:]}
 
 
 def _db(value: float | None) -> str:
@@ -194,9 +211,13 @@ def tables(report: dict) -> list[str]:
     lines += [f"\n**{name} part FAILED**: {error}" for name, error in report["errors"].items()]
     tiles = report["tiled"]
     if tiles is not None:
-        outcome = (f"FAILED ({tiles['error'].splitlines()[-1] if tiles['error'] else 'no output'})"
-                   if "error" in tiles else tiles["output"].splitlines()[-1])
-        lines += ["", f"Tiled: `{tiles['command']}`: {outcome}"]
+        lines += ["", "| tiled run | tile_size | peak GPU MB | s |", "|---|---|---|---|"]
+        lines += [f"| {r['size']} px, 2 iterations | {r['tile_size']} | "
+                  + (f"refused: {r['refused']} | |" if "refused" in r
+                     else f"{r['peak_gpu_mb']} | {r['seconds']} |") for r in tiles["rows"]]
+        if "returncode" in tiles:
+            lines += ["", f"`{tiles['tiles_bench']}` (exit {tiles['returncode']}):", "",
+                      *tiles["tiles_output"].strip().splitlines()[-8:]]
     return lines
 
 
@@ -208,7 +229,7 @@ def run_parts(models: ModelBundle, settings: dict, args: argparse.Namespace, rep
              "ladder": lambda: ladder_psnr(models, settings, report["ladder"]),
              "default": lambda: default_jobs(models, settings, args.smoke,
                                              report["default_jobs"]),
-             "tiled": lambda: report.update(tiled=tiled(settings, str(models.device)))}
+             "tiled": lambda: report.update(tiled=tiled(models, settings, args.smoke))}
     for name in (part for part in PARTS if part in args.parts):
         try:
             parts[name]()

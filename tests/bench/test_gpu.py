@@ -30,7 +30,8 @@ def test_the_smoke_run_writes_every_figure_under_out(tmp_path: Path,
     assert [r["precision"] for r in report["ladder"]] == list(gpu.PRECISIONS)
     assert [(r["precision"], r["ran_as"]) for r in report["default_jobs"]] == [
         ("fp32", "float32"), ("auto", "float32")]
-    assert "tiles.py" in report["tiled"]["command"]
+    assert [r["tile_size"] for r in report["tiled"]["rows"]] == [gpu.SMOKE["tile_size"],
+                                                                 "untiled"]
     table = (tmp_path / "gpu.md").read_text()
     assert table.startswith("| size | precision | ms / iteration |")
     assert "| end_scale 48, faces on | auto (float32) |" in table
