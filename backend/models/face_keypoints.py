@@ -20,6 +20,8 @@ SHORT_RANGE_MODEL = 0
 # BlazeFace's keypoint order (mediapipe FaceKeyPoint): the eye centres come first.
 KEYPOINT_NAMES = ("right_eye", "left_eye", "nose_tip", "mouth_centre", "right_ear_tragion",
                   "left_ear_tragion")
+# The frame that opens the graph: its size matters not.
+WARM_UP_SHAPE = (64, 64, 3)
 
 
 class FaceKeypoints(NamedTuple):
@@ -40,10 +42,12 @@ class FaceKeypointJudge:
         # mediapipe takes about a second to import: loaded only when a report needs it.
         from mediapipe.python.solutions.face_detection import FaceDetection
 
-        quiet_mediapipe()
-
-        self._solution = FaceDetection(model_selection=SHORT_RANGE_MODEL,
-                                       min_detection_confidence=min_score)
+        # Its graph opens on threads of its own; its notices are all out by the end of the
+        # first frame, so that frame (a blank one; the detector keeps no state) runs here.
+        with quiet_mediapipe():
+            self._solution = FaceDetection(model_selection=SHORT_RANGE_MODEL,
+                                           min_detection_confidence=min_score)
+            self._solution.process(np.zeros(WARM_UP_SHAPE, np.uint8))
         # The MediaPipe graph processes one frame at a time.
         self._lock = threading.Lock()
 

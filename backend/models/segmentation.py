@@ -15,6 +15,8 @@ from backend.models.mediapipe_logs import quiet_mediapipe
 
 # 0: the general model (256×256 input), better on portraits than the landscape one (1).
 GENERAL_MODEL = 0
+# The frame that opens the graph: its size matters not.
+WARM_UP_SHAPE = (64, 64, 3)
 
 
 class PortraitSegmenter:
@@ -24,9 +26,11 @@ class PortraitSegmenter:
         # mediapipe takes about a second to import: only jobs that segment pay for it.
         from mediapipe.python.solutions.selfie_segmentation import SelfieSegmentation
 
-        quiet_mediapipe()
-
-        self._solution = SelfieSegmentation(model_selection=GENERAL_MODEL)
+        # Its graph opens on threads of its own; its notices are all out by the end of the
+        # first frame, so that frame (a blank one; the graph keeps no state) runs here.
+        with quiet_mediapipe():
+            self._solution = SelfieSegmentation(model_selection=GENERAL_MODEL)
+            self._solution.process(np.zeros(WARM_UP_SHAPE, np.uint8))
         # The MediaPipe graph processes one frame at a time.
         self._lock = threading.Lock()
 
