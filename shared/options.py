@@ -153,9 +153,10 @@ class Options:
                           "final set the schedule options a request leaves at their defaults; "
                           "none is Crowson's schedule", group="speed",
         label="Quality",
-        tip="Draft: a quick look in a fraction of the time; Balanced: most of the finish in "
-            "about a third of the time; Final: the full finish, each size stopped once it "
-            "stops improving; None: the classic schedule. Options you change yourself win.")
+        tip="Draft: a quick look in about a tenth of the time; Balanced: most of the finish "
+            "in under half the time; Final: the full finish, with fewer steps at the first "
+            "size, where the look settles early; None: the classic schedule. Options you "
+            "change yourself win.")
     precision: str = _option(Choice(PRECISION_CHOICES), "auto", "arithmetic of the VGG-19 "
                              "forward (docs/engine.md, Precision): fp32, or bf16 or fp16 "
                              "autocast with Gram matrices and losses in fp32; auto is bf16 on a "

@@ -16,8 +16,8 @@ from shared.options import Options, option_specs
 PRESETS: dict[str, dict[str, Any]] = {
     "none": {},
     "draft": {"initial_iterations": 250, "iterations": 50, "avg_decay": 0.9},
-    "balanced": {"initial_iterations": 400, "iterations": 150, "avg_decay": 0.95},
-    "final": {"early_stop": 0.002},
+    "balanced": {"initial_iterations": 300, "iterations": 200},
+    "final": {"initial_iterations": 300},
 }
 
 _DEFAULTS = {spec.name: spec.default for spec in option_specs()}
