@@ -51,17 +51,21 @@ def write_seeded_checkpoint(path: Path, seed: int = 1107) -> None:
     torch.save(vgg19(weights=None).state_dict(), path)
 
 
-def run_reference(reference: Path, case: dict, args: argparse.Namespace) -> np.ndarray:
+def reference_style_transfer(reference: Path, pooling: str = "max"):
+    """The reference's ``StyleTransfer`` on the CPU, from the checkout at ``reference``; its
+    VGG-19 comes from ``$TORCH_HOME`` (set it to a folder holding the seeded checkpoint)."""
     # Load the one module directly: the package's __init__ pulls in its web interface.
     spec = importlib.util.spec_from_file_location(
         "crowson_style_transfer", reference / "style_transfer" / "style_transfer.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    StyleTransfer = module.StyleTransfer  # noqa: N806
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        transfer = StyleTransfer(devices=["cpu"], pooling=case["pooling"])
+        return module.StyleTransfer(devices=["cpu"], pooling=pooling)
+
+
+def run_reference(reference: Path, case: dict, args: argparse.Namespace) -> np.ndarray:
+    transfer = reference_style_transfer(reference, case["pooling"])
     transfer.stylize(photo(args.content), [photo(s) for s in case["styles"]],
                      style_weights=case.get("style_weights"), min_scale=args.min_scale,
                      end_scale=args.end_scale, iterations=args.iterations,

@@ -1,11 +1,16 @@
 """Engine speed: milliseconds per iteration at several sizes, model-load time and peak memory.
 
     python bench/speed.py [--device auto] [--sizes 128 256 362 512] [--iterations 20]
-                          [--faces] [--amp]
+                          [--faces]
+    python bench/speed.py --reference REF [--sizes 256 512] [--iterations 5] [--rounds 2]
 
 Style-only by default (face weights 0); ``--faces`` adds the face terms at their defaults.
 Uses real VGG-19 weights when they are in the cache, otherwise seeded random ones (the table
 says which): speed does not depend on the weights' values.
+
+``--reference REF`` (a checkout of Crowson's style-transfer-pytorch at 1107fe6, outside this
+repository) times the engine beside the reference in one process, on one seeded VGG-19
+checkpoint, on the CPU, in interleaved rounds (bench/speed_reference.py).
 """
 
 from __future__ import annotations
@@ -62,11 +67,26 @@ def measure(models: ModelBundle, size: int, iterations: int, faces: bool) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[128, 256, 362, 512])
-    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        help="long sides in px (default 128 256 362 512; 256 512 with "
+                        "--reference)")
+    parser.add_argument("--iterations", type=int,
+                        help="timed iterations per run (default 20; 5 with --reference)")
     parser.add_argument("--faces", action="store_true", help="face terms on (defaults)")
+    parser.add_argument("--reference", type=Path, help="checkout of crowsonkb/style-transfer-"
+                        "pytorch at 1107fe6: time the engine against it, interleaved")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (--reference)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's own)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.reference:
+        from bench.speed_reference import compare
+        compare(args.reference, args.sizes or [256, 512], args.iterations or 5, args.rounds)
+        return
+    args.sizes = args.sizes or [128, 256, 362, 512]
+    args.iterations = args.iterations or 20
     models = ModelBundle(args.device, WeightsConfig(allow_random=True))
     started = time.perf_counter()
     models.vgg("max")
