@@ -9,6 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from backend.models.bundle import ModelBundle
+from backend.threads import AUTO, ThreadPolicy, ThreadsError, parse_threads
 from backend.weights import WeightsConfig
 from shared.messages import Done, JobEvent, Progress, Queued
 
@@ -24,9 +25,20 @@ def add_model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--facenet-weights", type=Path, metavar="PATH",
                        help="a facenet-pytorch VGGFace2 state dict you already have "
                             "(20180402-114759-vggface2.pt)")
+    group.add_argument("--threads", type=_threads, default=AUTO, metavar="N|auto",
+                       help="CPU threads to compute with: a number, or auto (the cores other "
+                            "processes leave free, re-measured every second or so; "
+                            "docs/engine.md, Threads) (default: auto)")
     group.add_argument("--allow-random-weights", action="store_true",
                        help="DEVELOPMENT ONLY: use seeded random weights for missing "
                             "checkpoints (the output is not real style transfer)")
+
+
+def _threads(text: str) -> int | str:
+    try:
+        return parse_threads(text)
+    except ThreadsError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def weights_config(args: argparse.Namespace) -> WeightsConfig:
@@ -35,7 +47,7 @@ def weights_config(args: argparse.Namespace) -> WeightsConfig:
 
 
 def model_bundle(args: argparse.Namespace) -> ModelBundle:
-    return ModelBundle(args.device, weights_config(args))
+    return ModelBundle(args.device, weights_config(args), ThreadPolicy(args.threads))
 
 
 class ProgressBar:

@@ -209,6 +209,9 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
     model = models.vgg(options.pooling)
     terms = loss_terms(job, models)
     layers = vgg_layers(options)
+    threads = models.threads if device.type == "cpu" else None
+    if threads is not None:
+        threads.apply(fresh=True)
     loaded = time.perf_counter()
     generator = torch.Generator().manual_seed(options.random_seed)
     size = size_to_fit(content.size, scales[0], scale_up=True)
@@ -238,6 +241,8 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         for i in range(1, iterations + 1):
             if cancel_requested(cancel):
                 raise Cancelled(f"cancelled at {where}, iteration {i}")
+            if threads is not None:
+                threads.apply()
             optimizer.zero_grad()
             loss, losses = _gradient(model, layers, prepared, image, tiled)
             optimizer.step()
@@ -276,7 +281,8 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         "random_weights": sorted(n for n, v in models.weights_used.items()
                                  if v == "seeded random"),
         "timings": {"model_load_s": round(loaded - started, 3), "scales_s": scale_times,
-                    "total_s": round(time.perf_counter() - started, 3)},
+                    "total_s": round(time.perf_counter() - started, 3),
+                    "threads": threads.describe() if threads else str(torch.get_num_threads())},
     }
     return Result(pixels=np.ascontiguousarray(output, dtype=np.float32), metadata=metadata)
 

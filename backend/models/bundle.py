@@ -15,6 +15,7 @@ from backend.models.facenet import FaceNetFeatures, load_inception_resnet_v1
 from backend.models.precision import use_channels_last
 from backend.models.segmentation import PortraitSegmenter
 from backend.models.vgg import LAYER_NAMES, VGGFeatures, load_vgg19_features
+from backend.threads import ThreadPolicy
 from backend.weights import MissingWeights, WeightsConfig, resolve
 
 
@@ -60,7 +61,9 @@ class ModelBundle:
     """Lazily loaded models, kept for the life of the bundle (a server holds one per device).
 
     ``weights_used`` records, per checkpoint, whether real weights (and from which file) or
-    seeded random ones were loaded; results carry it in their metadata.
+    seeded random ones were loaded; results carry it in their metadata. ``threads``: how many
+    CPU threads jobs on a CPU compute with (:mod:`backend.threads`); None leaves torch's own
+    setting alone.
     """
 
     # Their weights come inside the installed mediapipe and facenet-pytorch wheels, so they
@@ -68,9 +71,11 @@ class ModelBundle:
     SHIPPED_MODELS = frozenset({"mtcnn", "facemesh", "selfie-segmentation"})
 
     def __init__(self, device: str | torch.device = "auto",
-                 weights: WeightsConfig | None = None) -> None:
+                 weights: WeightsConfig | None = None,
+                 threads: ThreadPolicy | None = None) -> None:
         self.device = pick_device(device)
         self.weights = weights or WeightsConfig()
+        self.threads = threads
         self.weights_used: dict[str, str] = {}
         self._vgg_features: torch.nn.Sequential | None = None
         self._vgg: dict[str, VGGFeatures] = {}
