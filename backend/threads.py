@@ -48,8 +48,13 @@ def parse_threads(text: str | int) -> int | str:
 
 def usable_cpus() -> int:
     """The cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota
-    (``cpu.max``) when one is set."""
+    (``cpu.max``) when one is set, and by ``OMP_NUM_THREADS`` when that is set (a limit
+    someone chose)."""
     cpus = len(os.sched_getaffinity(0))
+    try:
+        cpus = min(cpus, max(1, int(os.environ["OMP_NUM_THREADS"])))
+    except (KeyError, ValueError):
+        pass
     try:
         quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
         if quota != "max":

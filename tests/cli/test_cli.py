@@ -25,7 +25,8 @@ from backend.weights.registry import ENV_CACHE
 from tests.photos import photo
 
 TINY_RUN = ["--allow-random-weights", "--face-weight", "0", "--mesh-weight", "0",
-            "--end-scale", "64", "--min-scale", "64", "--initial-iterations", "3", "-q"]
+            "--end-scale", "64", "--min-scale", "64", "--initial-iterations", "3", "-q",
+            "--threads", "1"]
 CONTENT_SIZE = (96, 64)
 OUTPUT_SIZE = (64, round(64 * 64 / 96))
 
