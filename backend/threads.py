@@ -14,6 +14,7 @@ Torch's thread count belongs to the thread that sets it (OpenMP's setting is per
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -51,10 +52,8 @@ def usable_cpus() -> int:
     (``cpu.max``) when one is set, and by ``OMP_NUM_THREADS`` when that is set (a limit
     someone chose)."""
     cpus = len(os.sched_getaffinity(0))
-    try:
+    with contextlib.suppress(KeyError, ValueError):
         cpus = min(cpus, max(1, int(os.environ["OMP_NUM_THREADS"])))
-    except (KeyError, ValueError):
-        pass
     try:
         quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
         if quota != "max":
