@@ -1,6 +1,7 @@
 """Where an iteration's time goes: the engine's loop taken apart stage by stage.
 
     python bench/profile_iteration.py [--sizes 256 512] [--iterations 5] [--threads N]
+                                      [--clock wall|cpu]
 
 One scale of the astronaut (a portrait with one face) against Starry Night, face terms on at
 their defaults, seeded random VGG-19 and FaceNet. Each stage of ``backend.engine.stylize``'s
@@ -37,6 +38,7 @@ from backend.engine.terms import Job, ScaleInputs  # noqa: E402
 from backend.models.bundle import ModelBundle  # noqa: E402
 from backend.weights import WeightsConfig  # noqa: E402
 from bench.report import append_section, write_json  # noqa: E402
+from bench.speed import CLOCKS  # noqa: E402
 from shared.options import Options  # noqa: E402
 from tests.photos import photo  # noqa: E402
 
@@ -48,12 +50,13 @@ STAGES = ("VGG-19 forward", "Gram matrices", "content, style, TV losses", "face 
 class Stopwatch:
     """Accumulates seconds per stage name."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock=time.perf_counter) -> None:
+        self.clock = clock
         self.seconds: dict[str, float] = defaultdict(float)
-        self.last = time.perf_counter()
+        self.last = clock()
 
     def lap(self, stage: str | None) -> None:
-        now = time.perf_counter()
+        now = self.clock()
         if stage is not None:
             self.seconds[stage] += now - self.last
         self.last = now
@@ -125,21 +128,21 @@ def face_only(prepared, image, watch) -> None:
     image.grad = None
 
 
-def profile(models: ModelBundle, size: int, iterations: int) -> dict:
+def profile(models: ModelBundle, size: int, iterations: int, clock) -> dict:
     model, layers, prepared, image, options = scale_setup(models, size)
     optimizer = torch.optim.Adam([image], lr=options.step_size)
     average = IterateAverage(image.detach(), options.avg_decay)
-    watch = Stopwatch()
+    watch = Stopwatch(clock)
     for i in range(WARMUP + iterations):
         if i == WARMUP:
-            watch = Stopwatch()
+            watch = Stopwatch(clock)
         iteration(model, layers, prepared, image, optimizer, average, watch)
     for _ in range(iterations):
         face_only(prepared, image, watch)
-    started = time.perf_counter()
+    started = clock()
     for _ in range(iterations):
         _preview(average.get())
-    watch.seconds["preview (per call)"] = time.perf_counter() - started
+    watch.seconds["preview (per call)"] = clock() - started
     ms = {stage: round(s / iterations * 1000, 1) for stage, s in watch.seconds.items()}
     ms["iteration (sum of stages)"] = round(sum(ms[stage] for stage in STAGES), 1)
     ms["backward, VGG-19 part (all − face)"] = round(
@@ -152,14 +155,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: as is)")
+    parser.add_argument("--clock", choices=CLOCKS, default="wall",
+                        help="wall: elapsed time; cpu: CPU time (with --threads 1, what a "
+                        "quiet machine would show)")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     if args.threads:
         torch.set_num_threads(args.threads)
     models = ModelBundle("cpu", WeightsConfig(allow_random=True))
-    rows = [profile(models, size, args.iterations) for size in args.sizes]
+    rows = [profile(models, size, args.iterations, CLOCKS[args.clock]) for size in args.sizes]
     load = os.getloadavg()[0]
     write_json("profile-iteration", {"rows": rows, "load_average": round(load, 2),
+                                     "clock": args.clock,
                                      "weights": models.weights_used})
     names = [*STAGES, "iteration (sum of stages)", "face forward (alone)",
              "face backward (alone)", "backward, VGG-19 part (all − face)", "preview (per call)"]
@@ -174,7 +181,8 @@ def main() -> None:
         table.append(f"| {name} | " + " | ".join(cells) + " |")
     settings = (f"One scale, astronaut (1 face) vs Starry Night, face terms on at their "
                 f"defaults, seeded random VGG-19 and FaceNet, {torch.get_num_threads()} "
-                f"threads; {args.iterations} timed iterations after {WARMUP} warm-up; load "
+                f"threads, {args.clock} clock; {args.iterations} timed iterations after "
+                f"{WARMUP} warm-up; load "
                 f"average {load:.1f} at the end. `python bench/profile_iteration.py`")
     append_section("Where an iteration's time goes (CPU, face terms on)", settings, table)
 

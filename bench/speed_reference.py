@@ -15,38 +15,42 @@ import io
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
+
+import torch
 
 from backend.models.bundle import ModelBundle
 from backend.weights import WeightsConfig
 from bench.compare_reference import reference_style_transfer, write_seeded_checkpoint
 from bench.report import append_section, write_json
-from bench.speed import WARMUP, measure
+from bench.speed import CLOCKS, WARMUP, measure
 from tests.photos import photo
 
+CLOCK_WORDS = {"wall": "elapsed time", "cpu": "CPU time (`--clock cpu`)"}
 VARIANTS = ("engine, face terms", "reference, style only", "engine, style only")
 
 
-def measure_reference(transfer, size: int, iterations: int) -> float:
+def measure_reference(transfer, size: int, iterations: int, clock: str) -> float:
     """The reference's ms/iteration at one scale of long side ``size``, after warm-up."""
     stamps: list[float] = []
     with contextlib.redirect_stdout(io.StringIO()):  # it prints each scale's set-up
         transfer.stylize(photo("astronaut"), [photo("starry_night")], min_scale=size,
                          end_scale=size, initial_iterations=iterations + WARMUP,
-                         callback=lambda _: stamps.append(time.perf_counter()))
+                         callback=lambda _: stamps.append(CLOCKS[clock]()))
     timed = stamps[WARMUP:]
     return (timed[-1] - timed[0]) / (len(timed) - 1) * 1000
 
 
-def _run(variant: str, size: int, iterations: int, models: ModelBundle, transfer) -> float:
+def _run(variant: str, size: int, iterations: int, models: ModelBundle, transfer,
+         clock: str) -> float:
     if variant == VARIANTS[1]:
-        return measure_reference(transfer, size, iterations)
+        return measure_reference(transfer, size, iterations, clock)
     faces = variant == VARIANTS[0]
-    return measure(models, size, iterations, faces)["ms_per_iteration"]
+    return measure(models, size, iterations, faces, clock)["ms_per_iteration"]
 
 
-def compare(reference: Path, sizes: list[int], iterations: int, rounds: int) -> None:
+def compare(reference: Path, sizes: list[int], iterations: int, rounds: int,
+            clock: str = "wall") -> None:
     """Time the three variants at ``sizes`` in ``rounds`` interleaved rounds; print and record
     the table (bench/RESULTS.md, bench/results/speed-reference.json)."""
     times = {(v, s): [] for v in VARIANTS for s in sizes}
@@ -63,16 +67,16 @@ def compare(reference: Path, sizes: list[int], iterations: int, rounds: int) -> 
             for size in sizes:
                 for variant in order:
                     loads.append(os.getloadavg()[0])
-                    ms = _run(variant, size, iterations, models, transfer)
+                    ms = _run(variant, size, iterations, models, transfer, clock)
                     loads.append(os.getloadavg()[0])
                     times[(variant, size)].append(ms)
                     print(f"round {round_index + 1} {size:>4} px {variant:<22} {ms:8.1f} "
                           f"ms/iteration  (load average {loads[-1]:.1f})", flush=True)
-    _report(times, sizes, iterations, rounds, loads, models)
+    _report(times, sizes, iterations, rounds, loads, models, clock)
 
 
 def _report(times: dict, sizes: list[int], iterations: int, rounds: int, loads: list[float],
-            models: ModelBundle) -> None:
+            models: ModelBundle, clock: str) -> None:
     mean = {key: statistics.mean(values) for key, values in times.items()}
     rows = []
     for size in sizes:
@@ -82,7 +86,9 @@ def _report(times: dict, sizes: list[int], iterations: int, rounds: int, loads: 
                      "style_over_reference": round(mean[(VARIANTS[2], size)] / ref, 3),
                      "runs_ms": {v: [round(t, 1) for t in times[(v, size)]] for v in VARIANTS}})
     load = f"{min(loads):.1f}-{max(loads):.1f} (mean {statistics.mean(loads):.1f})"
+    threads = torch.get_num_threads()
     write_json("speed-reference", {"rows": rows, "load_average": load, "rounds": rounds,
+                                   "clock": clock, "threads": threads,
                                    "iterations": iterations, "weights": models.weights_used})
     table = ["| size (long side) | engine, face terms (ms/it) | reference, style only (ms/it) "
              "| engine, style only (ms/it) | face terms ÷ reference | style only ÷ reference |",
@@ -94,5 +100,6 @@ def _report(times: dict, sizes: list[int], iterations: int, rounds: int, loads: 
                 f"1107fe6): one process, one seeded random VGG-19 checkpoint on both sides "
                 f"(FaceNet seeded random too), astronaut vs Starry Night at one scale; "
                 f"{iterations} timed iterations after {WARMUP} warm-up, {rounds} interleaved "
-                f"rounds (means); load average {load} during the run")
+                f"rounds (means); {threads} thread(s), {CLOCK_WORDS[clock]}; load average "
+                f"{load} during the run")
     append_section("Engine vs reference, ms per iteration (CPU)", settings, table)
