@@ -183,7 +183,8 @@ def main() -> None:
                 f"defaults, seeded random VGG-19 and FaceNet, {torch.get_num_threads()} "
                 f"threads, {args.clock} clock; {args.iterations} timed iterations after "
                 f"{WARMUP} warm-up; load "
-                f"average {load:.1f} at the end. `python bench/profile_iteration.py`")
+                f"average {load:.1f} at the end. `python bench/profile_iteration.py "
+                f"{' '.join(sys.argv[1:])}`")
     append_section("Where an iteration's time goes (CPU, face terms on)", settings, table)
 
 

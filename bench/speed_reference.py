@@ -14,6 +14,7 @@ import contextlib
 import io
 import os
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
@@ -96,8 +97,9 @@ def _report(times: dict, sizes: list[int], iterations: int, rounds: int, loads: 
     table += [f"| {r['size']} | {r[VARIANTS[0]]} | {r[VARIANTS[1]]} | {r[VARIANTS[2]]} | "
               f"{r['faces_over_reference']:.2f} | {r['style_over_reference']:.2f} |"
               for r in rows]
-    settings = (f"`python bench/speed.py --reference REF` (Crowson's style-transfer-pytorch at "
-                f"1107fe6): one process, one seeded random VGG-19 checkpoint on both sides "
+    settings = (f"`python bench/speed.py {' '.join(sys.argv[1:])}` (Crowson's "
+                f"style-transfer-pytorch at 1107fe6): one process, one seeded random VGG-19 "
+                f"checkpoint on both sides "
                 f"(FaceNet seeded random too), astronaut vs Starry Night at one scale; "
                 f"{iterations} timed iterations after {WARMUP} warm-up, {rounds} interleaved "
                 f"rounds (means); {threads} thread(s), {CLOCK_WORDS[clock]}; load average "
