@@ -2,9 +2,10 @@
 
 One process, one seeded VGG-19 checkpoint on both sides, the CPU, the astronaut (a portrait
 with one face) against Starry Night at one scale. Each round times, at every size, the engine
-with its face terms on at their defaults, the reference (style only, its only mode) and the
-engine style only (the exact-Crowson path), in an order reversed every other round so a drift
-in the machine's load falls on all three alike. The ratios are of the mean ms/iteration over
+with its face terms on at their defaults, the reference (style only, its only mode), the
+engine style only (the exact-Crowson path) and the engine with face terms and
+``--precision bf16`` (VGG-19 in bf16 autocast), in an order reversed every other round so a
+drift in the machine's load falls on all alike. The ratios are of the mean ms/iteration over
 the rounds; the load average is read before and after each run.
 """
 
@@ -28,7 +29,8 @@ from bench.speed import CLOCKS, WARMUP, measure
 from tests.photos import photo
 
 CLOCK_WORDS = {"wall": "elapsed time", "cpu": "CPU time (`--clock cpu`)"}
-VARIANTS = ("engine, face terms", "reference, style only", "engine, style only")
+VARIANTS = ("engine, face terms", "reference, style only", "engine, style only",
+            "engine, face terms, --precision bf16")
 
 
 def measure_reference(transfer, size: int, iterations: int, clock: str) -> float:
@@ -46,8 +48,9 @@ def _run(variant: str, size: int, iterations: int, models: ModelBundle, transfer
          clock: str) -> float:
     if variant == VARIANTS[1]:
         return measure_reference(transfer, size, iterations, clock)
-    faces = variant == VARIANTS[0]
-    return measure(models, size, iterations, faces, clock)["ms_per_iteration"]
+    faces = variant in (VARIANTS[0], VARIANTS[3])
+    precision = "bf16" if variant == VARIANTS[3] else "auto"
+    return measure(models, size, iterations, faces, clock, precision)["ms_per_iteration"]
 
 
 def compare(reference: Path, sizes: list[int], iterations: int, rounds: int,
@@ -85,6 +88,7 @@ def _report(times: dict, sizes: list[int], iterations: int, rounds: int, loads: 
         rows.append({"size": size, **{v: round(mean[(v, size)], 1) for v in VARIANTS},
                      "faces_over_reference": round(mean[(VARIANTS[0], size)] / ref, 3),
                      "style_over_reference": round(mean[(VARIANTS[2], size)] / ref, 3),
+                     "faces_bf16_over_reference": round(mean[(VARIANTS[3], size)] / ref, 3),
                      "runs_ms": {v: [round(t, 1) for t in times[(v, size)]] for v in VARIANTS}})
     load = f"{min(loads):.1f}-{max(loads):.1f} (mean {statistics.mean(loads):.1f})"
     threads = torch.get_num_threads()
@@ -92,10 +96,12 @@ def _report(times: dict, sizes: list[int], iterations: int, rounds: int, loads: 
                                    "clock": clock, "threads": threads,
                                    "iterations": iterations, "weights": models.weights_used})
     table = ["| size (long side) | engine, face terms (ms/it) | reference, style only (ms/it) "
-             "| engine, style only (ms/it) | face terms ÷ reference | style only ÷ reference |",
-             "|---|---|---|---|---|---|"]
+             "| engine, style only (ms/it) | engine, face terms, bf16 (ms/it) "
+             "| face terms ÷ reference | style only ÷ reference | face terms bf16 ÷ reference |",
+             "|---|---|---|---|---|---|---|---|"]
     table += [f"| {r['size']} | {r[VARIANTS[0]]} | {r[VARIANTS[1]]} | {r[VARIANTS[2]]} | "
-              f"{r['faces_over_reference']:.2f} | {r['style_over_reference']:.2f} |"
+              f"{r[VARIANTS[3]]} | {r['faces_over_reference']:.2f} | "
+              f"{r['style_over_reference']:.2f} | {r['faces_bf16_over_reference']:.2f} |"
               for r in rows]
     settings = (f"`python bench/speed.py {' '.join(sys.argv[1:])}` (Crowson's "
                 f"style-transfer-pytorch at 1107fe6): one process, one seeded random VGG-19 "
