@@ -107,3 +107,16 @@ def test_scale_gradient_is_the_identity_forward_and_scales_the_gradient_back() -
     y.sum().backward()
     assert torch.equal(x.grad, torch.full((3,), 8.0))
 
+
+
+def test_a_job_with_face_terms_runs_in_bf16_close_to_fp32(models, style) -> None:
+    """The GPU's default (precision auto is bf16 there) with the face terms on, whose large
+    convolutions run in bands (backend/engine/banded.py)."""
+    portrait = photo("astronaut").resize((128, 128), Image.LANCZOS)  # its face: ~27 px
+    options = {"min_scale": 128, "end_scale": 128, "initial_iterations": 4}
+    fp32 = stylize(portrait, [style], options=Options(**options), models=models)
+    bf16 = stylize(portrait, [style], options=Options(**options, precision="bf16"),
+                   models=models)
+    assert bf16.metadata["precision"] == "bfloat16"
+    assert len(bf16.metadata["faces"]["fidelity"]) == 1  # the face terms ran
+    assert psnr(fp32.pixels, bf16.pixels) >= MIN_PSNR_DB
