@@ -7,12 +7,14 @@ kinds of job: Crowson's exact method (face weights 0, every operation checked, n
 and the default face weights (large convolutions also in bands). Each is also run without a
 flag, the baseline of its time ratio (what asking and banding cost).
 
-Run ``python bench/cancel_gaps.py [SIZE ...]`` (default 512 1024). Results: a section of
-bench/RESULTS.md and bench/results/cancel-gaps.json. CPU, seeded random weights.
+Run ``python bench/cancel_gaps.py [SIZE ...]`` (default 512 1024); rows of other sizes are kept
+from the last runs. Results: a section of bench/RESULTS.md and bench/results/cancel-gaps.json.
+CPU, seeded random weights.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -78,6 +80,10 @@ def main() -> None:
     models = ModelBundle("cpu", WeightsConfig(allow_random=True))
     one(models, 64, "faces")  # loads every model the runs use
     rows = [one(models, side, terms) for side in sides for terms in TERMS]
+    stored = Path(__file__).resolve().parent / "results" / "cancel-gaps.json"
+    if stored.exists():
+        rows += [row for row in json.loads(stored.read_text())["runs"] if row["side"] not in sides]
+    rows.sort(key=lambda row: (row["side"], row["terms"]))
     write_json("cancel-gaps", {"runs": rows})
     table = ["| size | terms | checks | worst gap (in) | median gap | time with / without "
              "flag | ratio | load |", "|---|---|---|---|---|---|---|---|"]

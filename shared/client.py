@@ -38,7 +38,7 @@ from shared.messages import (
     Started,
 )
 from shared.options import Options, OptionsError
-from shared.protocol import MAX_STYLES, PROTOCOL_VERSION, SILENCE_LIMIT_S
+from shared.protocol import BUSY_SILENCE_LIMIT_S, MAX_STYLES, PROTOCOL_VERSION, SILENCE_LIMIT_S
 
 __all__ = ["BackendError", "BackendUnavailable", "Client", "ImageData", "Job", "JobCancelled",
            "ProtocolMismatch"]
@@ -168,10 +168,14 @@ class Client(Connection):
                 job.pending.append(self._fetch_end(job.id))
                 break
             silent = time.monotonic() - self._last_heard
-            message = self._receive(self.heartbeat_timeout - silent)
+            # While the connection is up the server's process is there (its I/O thread answers
+            # ZMTP heartbeats even when Python is held up, e.g. loading a library): wait longer.
+            limit = (max(self.heartbeat_timeout, BUSY_SILENCE_LIMIT_S) if self._transport_up()
+                     else self.heartbeat_timeout)
+            message = self._receive(min(limit - silent, 1.0))
             if message is not None:
                 self._dispatch(message)
-            elif silent >= self.heartbeat_timeout:
+            elif silent >= limit:
                 raise self._unavailable(f"the backend at {self.endpoint} stopped answering; job "
                                         f"{job.id} was {job.last_known} when last heard of "
                                         f"(nothing heard for {silent:.0f} s); it may have "

@@ -6,6 +6,11 @@ meanwhile (job events, heartbeats) is handed to :meth:`Connection._dispatch`, wh
 overrides. After a request times out the socket is closed and reopened (the "lazy pirate"
 pattern of the ZeroMQ guide), so a late reply or a queued request cannot leak into the next
 exchange. Not thread-safe: one per thread.
+
+Whether the server's process is there is also told by the transport: ZMTP heartbeats are
+answered by libzmq's I/O thread, which neither the server's engine nor Python's GIL can hold
+up, and a socket monitor reports the connection's handshake and loss
+(:meth:`Connection._transport_up`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from shared.protocol import (
 
 HANDSHAKE_FAILURES = (zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
                       | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+TRANSPORT_EVENTS = zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED
 ConnectionT = TypeVar("ConnectionT", bound="Connection")
 
 
@@ -54,6 +60,8 @@ class Connection:
         self._context = zmq.Context()
         self._socket: zmq.Socket | None = None
         self._monitor: zmq.Socket | None = None
+        self._connected = False  # the ZMTP handshake succeeded and the connection has not dropped
+        self._handshake_failure: int | None = None
         self._request_ids = itertools.count(1)
         self._last_heard = time.monotonic()
 
@@ -67,7 +75,7 @@ class Connection:
             sock.ipv6 = is_ipv6_endpoint(self.endpoint)
             if self._curve is not None:
                 sock.curve_serverkey, sock.curve_publickey, sock.curve_secretkey = self._curve
-            self._monitor = sock.get_monitor_socket(HANDSHAKE_FAILURES)
+            self._monitor = sock.get_monitor_socket(HANDSHAKE_FAILURES | TRANSPORT_EVENTS)
             sock.connect(self.endpoint)
             self._socket = sock
         return self._socket
@@ -79,13 +87,32 @@ class Connection:
             self._monitor.close(linger=0)
             self._socket.close(linger=0)
         self._socket = self._monitor = None
+        self._connected = False
+        self._handshake_failure = None
 
-    def _handshake_problem(self) -> str:
+    def _read_monitor(self) -> None:
         while self._monitor is not None and self._monitor.poll(0):
             event = recv_monitor_message(self._monitor)["event"]
-            if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-                return (" The server refused this client's CurveZMQ key: add the client's public"
-                        " key (client.key) to the server's authorized_clients folder.")
+            if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                self._connected = True
+            elif event == zmq.EVENT_DISCONNECTED:
+                self._connected = False
+            elif self._handshake_failure is None:
+                self._handshake_failure = event
+
+    def _transport_up(self) -> bool:
+        """Whether the connection to the server is up now: its ZMTP handshake succeeded and
+        it has not dropped since (a killed server's drops at once, a frozen one's when 3 s of
+        ZMTP heartbeats go unanswered)."""
+        self._read_monitor()
+        return self._connected
+
+    def _handshake_problem(self) -> str:
+        self._read_monitor()
+        if self._handshake_failure == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+            return (" The server refused this client's CurveZMQ key: add the client's public"
+                    " key (client.key) to the server's authorized_clients folder.")
+        if self._handshake_failure is not None:
             return (" The security handshake failed: check that the client uses CurveZMQ "
                     "exactly when the server does, with the server's public key.")
         return ""

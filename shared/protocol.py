@@ -29,6 +29,9 @@ DEFAULT_ENDPOINT = f"tcp://127.0.0.1:{DEFAULT_PORT}"
 ENDPOINT_ENV = "PORTRAIT_STYLIZATION_ENDPOINT"
 HEARTBEAT_INTERVAL_S = 1.0  # the server's heartbeat to clients with queued or running jobs
 SILENCE_LIMIT_S = 6.0  # a client with jobs that hears nothing this long declares the server gone
+# ... unless its connection is up (ZMTP heartbeats answered): then the server's process is there,
+# perhaps held up (loading a library holds Python's GIL), and only this long a silence counts.
+BUSY_SILENCE_LIMIT_S = 60.0
 # ZMTP heartbeats (socket options, both sides): a peer that stops answering is dropped.
 TRANSPORT_HEARTBEAT_IVL_MS = 1000
 TRANSPORT_HEARTBEAT_TIMEOUT_MS = 3000
