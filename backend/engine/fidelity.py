@@ -17,6 +17,7 @@ import torch
 
 from backend.engine.faces import FACE_CHUNK, FACEMESH_SIZE, FaceGuide, FaceLocator, crop_faces
 from backend.engine.texture import box_mask, texture_bound, texture_ratio
+from backend.models.bundle import ModelNeed
 from backend.models.face_keypoints import FaceKeypointJudge
 from backend.models.facemesh import FaceMesh
 from shared.options import Options
@@ -141,6 +142,14 @@ def fidelity_report(content: torch.Tensor, result: torch.Tensor, crops: torch.Te
         report.append({"crop": box, **keypoint_drift(content, result, crop.tolist(), judge),
                        **texture, **mesh})
     return report
+
+
+def report_needs(options: Options) -> list[ModelNeed]:
+    """The models the report reads on every result, face terms on or off, for
+    ``ModelBundle.preload``: MTCNN (unless the caller gives the boxes), FaceMesh and the
+    keypoint judge."""
+    needs = [] if options.face_boxes else [ModelNeed("mtcnn")]
+    return [*needs, ModelNeed("facemesh"), ModelNeed("face-detection")]
 
 
 def faces_metadata(content: torch.Tensor, result: torch.Tensor, content_size: tuple[int, int],

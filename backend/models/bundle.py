@@ -50,7 +50,8 @@ class ModelNeed:
     :meth:`ModelBundle.preload` loads it before any work.
 
     ``model``: ``"vgg19"`` (``variant``: the pooling), ``"facenet"`` (``variant``: the child
-    indices), ``"facemesh"``, ``"mtcnn"`` or ``"selfie-segmentation"`` (no variant).
+    indices), ``"facemesh"``, ``"mtcnn"``, ``"selfie-segmentation"`` or ``"face-detection"``
+    (the fidelity report's keypoint judge; no variant).
     """
 
     model: str
@@ -68,7 +69,7 @@ class ModelBundle:
 
     # Their weights come inside the installed mediapipe and facenet-pytorch wheels, so they
     # are never missing; the others are downloaded files (backend.weights.registry).
-    SHIPPED_MODELS = frozenset({"mtcnn", "facemesh", "selfie-segmentation"})
+    SHIPPED_MODELS = frozenset({"mtcnn", "facemesh", "selfie-segmentation", "face-detection"})
 
     def __init__(self, device: str | torch.device = "auto",
                  weights: WeightsConfig | None = None,

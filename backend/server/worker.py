@@ -17,6 +17,7 @@ import zmq
 
 from backend.engine import Cancelled, EngineError, OutOfMemory, ProgressEvent, model_needs, stylize
 from backend.engine.events import is_out_of_memory
+from backend.engine.fidelity import report_needs
 from backend.engine.memory import return_cpu_memory
 from backend.engine.style_cache import StyleTargetCache
 from backend.models.bundle import ModelBundle
@@ -85,12 +86,10 @@ class Worker(threading.Thread):
             outbox.close()
 
     def _preload(self) -> None:
-        """What a job with the default options needs, and the face models that every job's
-        fidelity report uses."""
+        """What a job with the default options needs, and the models that every job's
+        fidelity report uses (the detector, FaceMesh and the keypoint judge)."""
         try:
-            self.models.preload(model_needs(Options()))
-            self.models.face_detector()
-            self.models.facemesh()
+            self.models.preload([*model_needs(Options()), *report_needs(Options())])
         except Exception as err:  # reported in health and by each job; the server lives on
             self.load_error = str(err)
             log.error("models not loaded: %s", err)

@@ -13,6 +13,7 @@ from backend.engine import ProgressEvent, model_needs, stylize
 from backend.engine import objective as objective_module
 from backend.engine.events import is_out_of_memory
 from backend.engine.faces import FaceGuide
+from backend.engine.fidelity import report_needs
 from backend.engine.losses import CONTENT_LAYERS, STYLE_LAYERS, ContentLoss, StyleLoss, TVLoss
 from backend.engine.objective import TERMS, vgg_layers
 from backend.engine.terms import Features, Job, LossTerm, ScaleInputs
@@ -60,6 +61,18 @@ def test_preload_loads_what_the_terms_declare() -> None:
     with pytest.warns(RandomWeightsWarning):
         bundle.preload(model_needs(Options(pooling="average", face_weight=0.0)))
     assert bundle.loaded() == ["vgg19/average", "mtcnn", "facemesh"]
+
+
+def test_the_fidelity_report_preloads_its_keypoint_judge_with_facemesh_and_the_detector(
+) -> None:
+    bundle = ModelBundle("cpu")
+    bundle.preload(report_needs(Options(face_weight=0.0, mesh_weight=0.0)))
+    assert bundle.loaded() == ["mtcnn", "facemesh", "face-detection"]
+
+
+def test_with_given_face_boxes_the_report_needs_no_detector() -> None:
+    assert report_needs(Options(face_boxes=((1, 2, 30, 40),))) == [ModelNeed("facemesh"),
+                                                                   ModelNeed("face-detection")]
 
 
 def test_an_unknown_model_is_refused_naming_the_known_ones() -> None:

@@ -11,12 +11,12 @@ from tests.shared.messages import TEST_LIMITS
 
 
 def test_health_reports_versions_device_models_queue_and_limits(server):
-    health = server.wait_ready()  # these were loaded at start; jobs of earlier tests on
-    # this shared server may have loaded more (the fidelity report's keypoint judge)
+    health = server.wait_ready()  # loaded at start: the default job's models and the
+    # fidelity report's (the keypoint judge among them)
     assert health["protocol"] == 1
     assert health["package_version"] == __version__
     assert health["device"] == "cpu"
-    assert {"vgg19/max", "facenet/0,1,3,4,5", "mtcnn", "facemesh"} <= set(
+    assert {"vgg19/max", "facenet/0,1,3,4,5", "mtcnn", "facemesh", "face-detection"} <= set(
         health["models_loaded"])
     assert health["queue_length"] == 0 and health["running_job"] is None
     assert health["limits"]["max_pixels"] == TEST_LIMITS["max_pixels"]
