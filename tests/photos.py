@@ -26,7 +26,15 @@ OPENCV_DOC_FILES = {
     "portrait_a": "usr/share/doc/opencv-doc/opencv4/html/227943776_1.jpg",
     "portrait_b": "usr/share/doc/opencv-doc/opencv4/html/230501201_1.jpg",
     "group": "usr/share/doc/opencv-doc/opencv4/html/example.jpg",
+    # Three film stills, each the "Source" panel of an edge-detection figure: faces looking
+    # down or turned three-quarters away. No test or tuning uses them: they make the held-out
+    # group (issue 9).
+    "still_a": "usr/share/doc/opencv-doc/opencv4/html/05.jpg",
+    "still_b": "usr/share/doc/opencv-doc/opencv4/html/06.jpg",
+    "still_c": "usr/share/doc/opencv-doc/opencv4/html/12.jpg",
 }
+# The photograph inside each still's figure: above the panel's caption, below its black band.
+STILL_PANEL = (0, 30, 512, 470)
 
 
 class PhotoUnavailable(RuntimeError):
@@ -65,8 +73,9 @@ def photo_path(name: str) -> Path:
 
 
 def photo(name: str) -> Image.Image:
-    """An RGB photo by name: ``astronaut``, ``brick``, ``grass``, ``gravel`` (scikit-image) or
-    any key of :data:`OPENCV_DOC_FILES`."""
+    """An RGB photo by name: ``astronaut``, ``brick``, ``grass``, ``gravel`` (scikit-image),
+    any key of :data:`OPENCV_DOC_FILES` (a still's photograph without its figure's caption) or
+    ``held_out_group`` (:func:`held_out_group`)."""
     from skimage import data
 
     if name in ("astronaut", "brick", "grass", "gravel"):
@@ -74,7 +83,21 @@ def photo(name: str) -> Image.Image:
         if array.ndim == 2:
             array = np.stack([array] * 3, axis=-1)
         return Image.fromarray(array).convert("RGB")
-    return Image.open(photo_path(name)).convert("RGB")
+    if name == "held_out_group":
+        return held_out_group()
+    image = Image.open(photo_path(name)).convert("RGB")
+    return image.crop(STILL_PANEL) if name.startswith("still_") else image
+
+
+def held_out_group() -> Image.Image:
+    """Three non-frontal faces side by side (1536 × 440): the stills ``still_a`` (looking down,
+    turned), ``still_b`` (three-quarters) and ``still_c`` (looking down), a group photo built
+    from pictures no test tunes on."""
+    stills = [photo(name) for name in ("still_a", "still_b", "still_c")]
+    group = Image.new("RGB", (sum(still.width for still in stills), stills[0].height))
+    for i, still in enumerate(stills):
+        group.paste(still, (i * still.width, 0))
+    return group
 
 
 def plugin_test_images() -> tuple[Image.Image, Image.Image, Image.Image]:
