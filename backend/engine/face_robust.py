@@ -34,9 +34,15 @@ def gaussian_kernel(sigma: float, device: torch.device | str = "cpu") -> torch.T
     return weights / weights.sum()
 
 
-def low_pass(faces: torch.Tensor, sigma: float) -> torch.Tensor:
+def low_pass(faces: torch.Tensor, sigma: float | list[float]) -> torch.Tensor:
     """``faces`` ``(K, C, S, S)`` blurred by a separable Gaussian of ``sigma`` pixels (reflected
-    borders); the input itself when ``sigma`` is 0. Differentiable."""
+    borders; a list gives each face its own σ); the input itself when ``sigma`` is 0.
+    Differentiable."""
+    if isinstance(sigma, list):
+        if len(set(sigma)) > 1:
+            return torch.cat([low_pass(face[None], s) for face, s in zip(faces, sigma,
+                                                                         strict=True)])
+        sigma = sigma[0] if sigma else 0.0
     if sigma <= 0:
         return faces
     kernel = gaussian_kernel(sigma, faces.device).to(faces.dtype)
@@ -46,6 +52,19 @@ def low_pass(faces: torch.Tensor, sigma: float) -> torch.Tensor:
     rows = F.conv2d(padded, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1),
                     groups=channels)
     return F.conv2d(rows, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
+
+
+def crop_sigmas(crops: torch.Tensor, size: int, blur: float, min_image_px: float) -> list[float]:
+    """Per crop ``(K, 4)`` (pixels of the image) resized to ``size × size``, the blur σ in
+    pixels of the resized crop: ``blur``, raised where needed so it is at least
+    ``min_image_px`` pixels of the image (``min_image_px × size / short side``). A small face
+    enlarged to the networks' input would otherwise keep its own pixel-scale texture out of
+    the blur's reach. At most ``size / 6``, so the kernel fits the crop. All 0 when ``blur``
+    is 0."""
+    if blur <= 0:
+        return [0.0] * len(crops)
+    sides = torch.minimum(crops[:, 2] - crops[:, 0], crops[:, 3] - crops[:, 1]).clamp_min(1)
+    return [min(max(blur, min_image_px * size / float(side)), size / 6) for side in sides]
 
 
 def jittered_boxes(crops: torch.Tensor, jitter: float, generator: torch.Generator,

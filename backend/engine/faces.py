@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 from torchvision.ops import roi_align
 
-from backend.engine.face_robust import jittered_boxes, low_pass, reliability
+from backend.engine.face_robust import crop_sigmas, jittered_boxes, low_pass, reliability
 from backend.engine.face_shape import region_masks
 from backend.engine.losses import scaled_squared_error
 from backend.engine.terms import Features, Job, LossTerm, ScaleInputs
@@ -35,6 +35,9 @@ FACENET_SIZE = 160
 FACEMESH_SIZE = 192
 MAX_FACES = 8  # faces used at once, the largest: each costs ~36 MB of activations per step
 FACE_CHUNK = 4  # faces through a model at once where they need not be together
+# The face blur is at least this many pixels of the image: a 30-px face enlarged to 192 px
+# with face_blur 2 was blurred by 0.3 image pixels and got per-pixel noise (issue 9).
+MIN_BLUR_IMAGE_PX = 1.0
 
 
 @dataclass
@@ -174,9 +177,11 @@ class Robustness:
     ``blur``: Gaussian σ in pixels of the networks' inputs (0: none); ``jitter``: the crops'
     random shift and scale per call, a fraction of their side (0: none), drawn from
     ``generator``; ``weigh_faces``: weight each face's mesh loss by its landmarks'
-    reliability."""
+    reliability; ``min_image_blur``: the blur's least σ in pixels of the image
+    (:func:`~backend.engine.face_robust.crop_sigmas`)."""
 
     blur: float = 0.0
+    min_image_blur: float = 0.0
     jitter: float = 0.0
     generator: torch.Generator | None = None
     weigh_faces: bool = False
@@ -236,11 +241,13 @@ class FaceTerms(nn.Module):
 
     def _faces(self, image: torch.Tensor, size: int,
                boxes: torch.Tensor | None = None) -> torch.Tensor:
-        faces = crop_faces(image, self.crops if boxes is None else boxes, size)
+        boxes = self.crops if boxes is None else boxes
+        faces = crop_faces(image, boxes, size)
         if faces.requires_grad:
             mask = self.masks[size]
             faces = mask * faces + (1 - mask) * faces.detach()
-        return low_pass(faces, self.robust.blur)
+        return low_pass(faces, crop_sigmas(boxes, size, self.robust.blur,
+                                           self.robust.min_image_blur))
 
     def _facenet_features(self, image: torch.Tensor,
                           boxes: torch.Tensor | None = None) -> dict[int, torch.Tensor]:
@@ -306,7 +313,7 @@ class FaceGuide(LossTerm[FaceTerms]):
         self.shape_mesh = models.facemesh() if self._oval(options) else None
         # The jitter's own stream, seeded per job, so the face terms draw the same boxes
         # whatever else the job samples.
-        self.robust = Robustness(options.face_blur, options.face_jitter,
+        self.robust = Robustness(options.face_blur, MIN_BLUR_IMAGE_PX, options.face_jitter,
                                  torch.Generator().manual_seed(options.random_seed),
                                  options.face_reliability)
 

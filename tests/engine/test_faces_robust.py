@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from backend.engine.face_robust import jittered_boxes, low_pass, reliability
+from backend.engine.face_robust import crop_sigmas, jittered_boxes, low_pass, reliability
 from backend.engine.faces import FaceGuide
 from backend.engine.texture import laplacian
 from backend.models.bundle import ModelBundle
@@ -35,6 +35,22 @@ def test_the_blur_keeps_flat_crops_and_removes_fine_texture() -> None:
     checker = (torch.arange(32)[:, None] + torch.arange(32)[None, :]) % 2
     texture = checker.float().expand(1, 3, 32, 32)
     assert float(low_pass(texture, 2.0).std()) < 0.01 * float(texture.std())
+
+
+def test_a_small_face_is_blurred_by_at_least_the_least_sigma_in_image_pixels() -> None:
+    crops = torch.tensor([[0.0, 0.0, 192.0, 192.0], [10.0, 10.0, 40.0, 50.0]])
+    large, small = crop_sigmas(crops, 192, 2.0, 1.0)
+    assert large == 2.0  # 2 crop pixels are 2 image pixels: already enough
+    assert small == pytest.approx(192 / 30)  # 1 image pixel of the 30-px short side
+    assert crop_sigmas(crops, 192, 0.0, 1.0) == [0.0, 0.0]
+    assert crop_sigmas(torch.tensor([[0.0, 0.0, 2.0, 2.0]]), 192, 2.0, 1.0) == [32.0]
+
+
+def test_each_face_gets_its_own_blur() -> None:
+    faces = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    both = low_pass(faces, [1.0, 3.0])
+    assert torch.equal(both[:1], low_pass(faces[:1], 1.0))
+    assert torch.equal(both[1:], low_pass(faces[1:], 3.0))
 
 
 def test_jittered_boxes_stay_in_the_image_and_near_the_crop() -> None:
