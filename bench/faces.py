@@ -52,12 +52,13 @@ OUT = Path.home() / ".cache" / "portrait-stylization-bench" / "faces"
 SETTINGS: dict[str, dict] = {
     "off": {"face_weight": 0.0, "mesh_weight": 0.0},
     "defaults": {},
+    "face 1, mesh 0": {"face_weight": 1.0, "mesh_weight": 0.0},
 }
 # messi5.jpg is cropped round the player so his face is ~27 px at 256 px, above MTCNN's 20 px.
 PHOTOS = {"astronaut": None, "portrait_a": None, "portrait_b": None,
           "messi": (120, 20, 392, 190), "group": None, "held_out_group": None}
 TABLE_PHOTOS = ("portrait_a", "portrait_b", "group", "held_out_group")
-CURVE_WEIGHTS = (0.1, 0.25, 1.0, 4.0)
+CURVE_WEIGHTS = (0.25, 1.0, 4.0)  # FaceID alone: the mesh term paints the maze
 # Issue 9's trial: 256 → 512 px, 60 + 30 iterations, content weight 0.05; short runs need a
 # larger step than Crowson's 0.02 for the style to reach the face at all.
 FULL = {"min_scale": 256, "end_scale": 512, "initial_iterations": 60, "iterations": 30}
@@ -138,6 +139,7 @@ def measured_now(name: str, options: dict, style: Image.Image, models: ModelBund
                      in_face_content[k], "seam": seam_ratio(content_np, pixels / 255, crop),
                      "kept": kept(box, found_after)})
     image = {"photo": name, "options": options, "faces": len(rows), "style_rest": rest,
+             "weights": metadata["weights"],
              "style_rest_content": rest_content, "style_image": style_distances(
                  vgg, result, regions[:0], grams)[1],
              "seconds": metadata["bench_s"], "load": metadata["bench_load"]}
@@ -169,16 +171,27 @@ def schedule_of(args: argparse.Namespace) -> dict:
     return schedule
 
 
-def describe(schedule: dict, models: ModelBundle, started: float) -> str:
-    weights = {**models.weights_used, "dlib": "dlib-bin + face-recognition-models"}
+def describe(schedule: dict, images: list[dict]) -> str:
+    weights = {"dlib": "dlib-bin + face-recognition-models"}
+    for image in images:
+        weights.update(image["weights"])
     real = sorted(k for k, v in weights.items() if v != "seeded random")
     random = sorted(k for k, v in weights.items() if v == "seeded random")
+    loads = [image["load"] for image in images]
+    iterations = (f"{schedule['initial_iterations']}" if schedule["min_scale"]
+                  == schedule["end_scale"] else
+                  f"{schedule['initial_iterations']}+{schedule['iterations']}")
     return (f"Style Starry Night; scales {schedule['min_scale']}-{schedule['end_scale']} px, "
-            f"{schedule['initial_iterations']}+{schedule['iterations']} iterations, step "
-            f"{BASE['step_size']}, content weight {BASE['content_weight']}. Real weights: "
-            f"{', '.join(real)}; SEEDED RANDOM weights: {', '.join(random)}. "
-            f"{time.perf_counter() - started:.0f} s in all, load average "
-            f"{os.getloadavg()[1]:.1f} on 2 cores")
+            f"{iterations} iterations, step {BASE['step_size']}, content weight "
+            f"{BASE['content_weight']}. Real weights: {', '.join(real)}; SEEDED RANDOM weights: "
+            f"{', '.join(random)}. {len(images)} runs, {sum(i['seconds'] for i in images):.0f} s "
+            f"of stylization in all, load average {min(loads):.0f}–{max(loads):.0f} on 2 "
+            "cores while they ran"
+            + ("" if schedule == FULL else "; smaller than issue 9's 256-512 px, 60+30 "
+               "iterations, which this machine could not run in the time (docs/faces.md)")
+            + ". \"Found again\": MTCNN (confidence ≥ 0.9) finds a face overlapping the box "
+            "(IoU ≥ 0.3) in the result. Crops of each photo's worst face: "
+            "bench/face_crops.py")
 
 
 def main() -> None:
@@ -191,8 +204,8 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, nargs=2, metavar=("FIRST", "LATER"),
                         help="iterations at the first scale and at each later one")
     parser.add_argument("--curve", action="store_true",
-                        help=f"sweep the face weight over {CURVE_WEIGHTS} (mesh weight "
-                        "at its default) instead")
+                        help=f"sweep the face weight over {CURVE_WEIGHTS} (mesh weight 0) "
+                        "instead")
     parser.add_argument("--photos", nargs="+", choices=list(PHOTOS))
     parser.add_argument("--out", type=Path, default=OUT, help=f"results folder ({OUT})")
     parser.add_argument("--threads", type=int, default=1)
@@ -201,10 +214,11 @@ def main() -> None:
     schedule = schedule_of(args)
     models = ModelBundle("cpu", WeightsConfig(allow_random=True))
     warnings.simplefilter("ignore", RandomWeightsWarning)
-    style, started = photo("starry_night"), time.perf_counter()
+    style = photo("starry_night")
     photos = args.photos or (("portrait_a", "group") if args.curve else TABLE_PHOTOS)
     settings = ({"off": SETTINGS["off"],
-                 **{f"face {w:g}": {"face_weight": w} for w in CURVE_WEIGHTS}}
+                 **{f"face {w:g}": {"face_weight": w, "mesh_weight": 0.0}
+                    for w in CURVE_WEIGHTS}}
                 if args.curve else SETTINGS)
     rows, images = [], []
     for name in photos:
@@ -214,12 +228,13 @@ def main() -> None:
             rows += [{**face, "setting": setting} for face in faces]
             images.append({**image, "setting": setting})
             print(f"{name} {setting}: {image['seconds']:.0f} s", flush=True)
-    size = f"{schedule['min_scale']}-{schedule['end_scale']} px"
+    size = (f"{schedule['end_scale']} px" if schedule["min_scale"] == schedule["end_scale"]
+            else f"{schedule['min_scale']}-{schedule['end_scale']} px")
     kind = "curve" if args.curve else "table"
     write_json(f"faces-{kind}-{schedule['end_scale']}",
                {"schedule": schedule, "base": BASE, "settings": settings,
                 "load_average": os.getloadavg()[1], "faces": rows, "images": images})
-    text = describe(schedule, models, started)
+    text = describe(schedule, images)
     if args.curve:
         append_section(f"Faces: face weight against identity and style ({size})", text,
                        curve_table(rows, images))
