@@ -94,12 +94,13 @@ def run(portrait: str, config: str, extra: dict, threads: int) -> dict:
                          on_progress=on_progress)
     seconds = time.perf_counter() - started
     fidelity = result.metadata["faces"]["fidelity"]
+    judging = options.replace(tile_size=0)  # the output is judged whole (tile_size not None)
     row = {"portrait": portrait, "config": config, "options": options.to_dict(),
            "iterations_pixels": work, "seconds": round(seconds, 1),
            "load_average": round(os.getloadavg()[1], 2), "threads": threads,
            "scales_s": result.metadata["timings"]["scales_s"],
-           **final_losses(result, content, style, options, models),
-           **judge_columns(fidelity), **judged(result, content, options, models),
+           **final_losses(result, content, style, judging, models),
+           **judge_columns(fidelity), **judged(result, content, judging, models),
            "weights": models.weights_used, "curve": curve}
     RUNS.mkdir(parents=True, exist_ok=True)
     run_path(portrait, config).write_text(json.dumps(row, indent=1) + "\n")
