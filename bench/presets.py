@@ -180,9 +180,13 @@ def report(configs: list[str] | None) -> None:
                 "exists; loss: the engine's style + content terms on the output at the end "
                 "scale; NMEs in inter-ocular distances, lower is closer to the photo. Wall "
                 "seconds with the 5-minute load average at the end of each run, one process per "
-                f"run, {threads} thread(s) each, on a shared 2-core CPU. Goal: ≤ "
-                f"{WORK_LIMIT:.0%} of the work, loss within {LOSS_TOLERANCE:.0%}, dlib NME at "
-                f"most {NME_TOLERANCE:.0%} worse")
+                f"run, {', '.join(map(str, threads))} thread(s) each, on a shared 2-core CPU. "
+                f"Goal: ≤ {WORK_LIMIT:.0%} of the work, loss within {LOSS_TOLERANCE:.0%}, "
+                f"dlib NME at most {NME_TOLERANCE:.0%} worse")
+    missing = [p for p in PORTRAITS if (p, "default") not in runs]
+    if missing:
+        settings += (f". No default run yet for {', '.join(missing)}: no ratios there, and the "
+                     "goal is not judged")
     append_section("Presets: time to the result (256 px)", settings, table)
     for r in rows:
         if r["config"] != "default" and meets_goal(r) is not None:
