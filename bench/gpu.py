@@ -109,7 +109,7 @@ def speed_table(models: ModelBundle, settings: dict, rows: list[dict]) -> None:
             row, outputs[precision] = timed_run(models, size, precision, settings["warmup"],
                                                 settings["timed"])
             row["psnr_vs_fp32_db"] = psnr(outputs["fp32"], outputs[precision])
-            rows.append(row)
+            rows.append(row)  # × fp32 follows once the size's three runs are done
             print(f"{size} px {precision}: {row['ms_per_iteration']} ms/it", flush=True)
         fp32 = next(r for r in rows if r["size"] == size and r["precision"] == "fp32")
         for row in rows:
@@ -196,7 +196,7 @@ def tables(report: dict) -> list[str]:
         lines += ["| size | precision | ms / iteration | × fp32 | peak GPU MB | PSNR vs fp32 "
                   "(dB) |", "|---|---|---|---|---|---|"]
         lines += [f"| {r['size']} | {r['precision']} | {r['ms_per_iteration']} | "
-                  f"{r['speedup_vs_fp32']} | {r['peak_gpu_mb']} | "
+                  f"{r.get('speedup_vs_fp32', '–')} | {r['peak_gpu_mb']} | "
                   f"{_db(r['psnr_vs_fp32_db'])} |" for r in report["speed"]]
     if report["ladder"]:
         lines += ["", "| multi-scale job | precision | PSNR vs fp32 (dB) |", "|---|---|---|"]
