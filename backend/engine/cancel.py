@@ -2,7 +2,7 @@
 
 An iteration at 1536 px takes tens of seconds on a CPU, and one VGG-19 layer several, so
 checking the cancel flag once per iteration, or once per layer, is not enough (issue 14: cancel
-within 2 s at any size). While a job runs, a PyTorch dispatch mode asks the flag before every
+within 2 s at any size). While a CPU job runs, a PyTorch dispatch mode asks the flag before every
 ATen operation the job's thread runs: the VGG-19 forward and the backward pass (which PyTorch
 runs in the same thread on a CPU, and with the caller's modes on other devices), the loss
 terms, the optimizer step, the set-up of each scale (style and content targets, face
@@ -80,12 +80,16 @@ class _AskBeforeEachOperation(TorchDispatchMode):
 
 
 @contextmanager
-def cancel_points(cancel: CancelCheck, band_work: int = 0) -> Iterator[None]:
+def cancel_points(cancel: CancelCheck, band_work: int = 0,
+                  device: torch.device | str = "cpu") -> Iterator[None]:
     """Within the block, every tensor operation of this thread (and of the backward passes
     it starts) first asks ``cancel`` and raises :class:`Cancelled` when it is set; a
     convolution of more than ``band_work`` multiply-adds (0: none) asks again between bands of
-    about that much. ``None`` (never cancelled) adds nothing."""
-    if cancel is None:
+    about that much. ``None`` (never cancelled) adds nothing, and so does a job on another
+    ``device`` than the CPU: there an iteration takes well under a second, so the
+    per-iteration check is enough, and the mode's Python call per operation (tens of
+    microseconds) would be a large share of a GPU's time per operation."""
+    if cancel is None or torch.device(device).type != "cpu":
         yield
         return
     with _AskBeforeEachOperation(cancel, band_work):

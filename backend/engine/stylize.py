@@ -137,7 +137,8 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     except ValueError as err:
         raise EngineError(str(err)) from None
     try:
-        with cancel_points(cancel, band_work_for(options)), vgg_precision(model, dtype):
+        with (cancel_points(cancel, band_work_for(options), models.device),
+              vgg_precision(model, dtype)):
             return _run(job, models, on_progress, cancel, preview_interval, started)
     except (MemoryError, RuntimeError) as err:
         if not is_out_of_memory(err):

@@ -163,3 +163,12 @@ def test_a_large_convolution_asks_between_its_bands_and_stops_there():
     with pytest.raises(Cancelled):
         banded_convolution(args, lambda: (stop(), stop_at_the_third_band()), work // 4)
     assert banded_convolution(args, asked, band_work=work) is None  # small: run whole
+
+
+def test_jobs_off_the_cpu_are_asked_per_iteration_only():
+    flag = CancelAtCheck()
+    with cancel_points(flag, device="meta"):
+        torch.ones(2, device="meta").add(1)
+    with cancel_points(flag):
+        torch.ones(2).add(1)
+    assert flag.calls == 2  # the CPU's two operations only
