@@ -1,7 +1,7 @@
 """Tiled steps against untiled ones: time per iteration and peak memory (issue 11).
 
     python bench/tiles.py overhead [--size 1024] [--tile-size 512] [--pairs 2] [--device cpu]
-    python bench/tiles.py memory [--device cpu]
+    python bench/tiles.py memory [--full] [--device cpu]
     python bench/tiles.py schedule [--device cpu]
     python bench/tiles.py settle [--size 256] [--iterations 40] [--device cpu]
 
@@ -119,13 +119,13 @@ def step_times(size: int, tile_size: int, pairs: int, device: str) -> dict:
 
 def peak_of_run(width: int, height: int, end_scale: int, tile_size: int | None,
                 device: str) -> dict:
-    """One stylization of one scale and two iterations; its peak memory in MB."""
+    """One stylization of one scale and one iteration; its peak memory in MB."""
     models = _models(device)
     models.vgg()
     content = photo("astronaut").resize((width, height), Image.LANCZOS)
     style = photo("starry_night")
     options = Options(face_weight=0, mesh_weight=0, min_scale=end_scale, end_scale=end_scale,
-                      initial_iterations=2, tile_size=tile_size)
+                      initial_iterations=1, tile_size=tile_size)
     estimate = estimate_peak_bytes(options, (width, height), [style.size], models.device)
     row = {"size": f"{width}x{height}", "end_scale": end_scale,
            "tile_size": "default" if tile_size is None else tile_size,
@@ -168,12 +168,26 @@ def overhead(args: argparse.Namespace) -> None:
     append_section(f"Tiling overhead ({args.size} px, {args.device})", settings, table)
 
 
+def estimate_row(width: int, height: int, end_scale: int, tile_size: int | None,
+                 device: str) -> dict:
+    """A run not made: its estimate only (``--full`` runs it)."""
+    options = Options(face_weight=0, mesh_weight=0, min_scale=end_scale, end_scale=end_scale,
+                      tile_size=tile_size)
+    estimate = estimate_peak_bytes(options, (width, height), [photo("starry_night").size],
+                                   device)
+    return {"size": f"{width}x{height}", "end_scale": end_scale,
+            "tile_size": "default" if tile_size is None else tile_size,
+            "estimate_mb": round(estimate / 2**20), "not_run": "estimate only"}
+
+
 def memory(args: argparse.Namespace) -> None:
-    runs = [(512, 384, 512, 0), (2048, 1536, 2048, None), (2048, 1536, 2048, 0)]
+    runs = [(512, 384, 512, 0), (1024, 768, 1024, None), (2048, 1536, 2048, None),
+            (2048, 1536, 2048, 0)]
     loads = [_load()]
     rows = []
     for run in runs:
-        rows.append(in_child(args, *run))
+        measured = args.full or run[0] <= 1024
+        rows.append(in_child(args, *run) if measured else estimate_row(*run, args.device))
         loads.append(_load())
     small = rows[0]["peak_mb"]
     for row in rows:
@@ -184,18 +198,20 @@ def memory(args: argparse.Namespace) -> None:
     table = ["| content | tile_size (ran) | peak (MB) | ÷ 512-px untiled | estimate (MB) | s |",
              "|---|---|---|---|---|---|"]
     for row in rows:
-        if "refused" in row:
-            table.append(f"| {row['size']} | {row['tile_size']} | refused: {row['refused']} "
-                         f"| | {row['estimate_mb']} | |")
+        if "refused" in row or "not_run" in row:
+            why = row.get("refused") or "not run (CPU time); estimate only"
+            table.append(f"| {row['size']} | {row['tile_size']} | {why} | | "
+                         f"{row['estimate_mb']} | |")
             continue
         table.append(f"| {row['size']} | {row['tile_size']} ({row['ran_tile_size']}) | "
                      f"{row['peak_mb']} | {row['peak_over_512_untiled']} | "
                      f"{row['estimate_mb']} | {row['seconds']} |")
     kind = "peak RSS of the process" if args.device == "cpu" else "torch.cuda.max_memory_allocated"
     default = default_tile_size(args.device) or "untiled unless memory needs"
-    settings = (f"One scale, 2 iterations per run, one process per run, {kind}; content "
+    settings = (f"One scale, 1 iteration per run, one process per run, {kind}; content "
                 f"astronaut resized, style Starry Night, face terms off, {WEIGHTS}; default "
-                f"tile on {args.device}: {default}; load averages {loads}")
+                f"tile on {args.device}: {default}; estimates above the loaded models "
+                f"(backend/engine/memory.py); load averages {loads}")
     append_section(f"Full-resolution memory ({args.device})", settings, table)
 
 
@@ -268,6 +284,8 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=40, help="settle: per rung")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--full", action="store_true",
+                        help="memory: run the 2048x1536 rows too (hours on a shared CPU)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -143,8 +143,10 @@ class ContentLoss(LossTerm[Features]):
 
 def style_tile_size(size: tuple[int, int], options: Options) -> int:
     """The tile size a style image of ``size`` ``(w, h)`` is computed in: ``tile_size`` when
-    a side exceeds it, else 0 (whole)."""
-    return options.tile_size if needs_tiles(size, options.tile_size) else 0
+    a side exceeds it, else 0 (whole); not set (before :func:`~backend.engine.stylize.stylize`
+    plans it for the device) counts as 0."""
+    tile_size = options.tile_size or 0
+    return tile_size if needs_tiles(size, tile_size) else 0
 
 
 def _style_grams(model: VGGFeatures, style: SourceImage, size: tuple[int, int],

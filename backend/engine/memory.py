@@ -51,8 +51,10 @@ WHOLE_IMAGE_BYTES_PER_PIXEL = 200
 HEADROOM = 1.25  # a job is admitted when HEADROOM × its estimate fits
 MIN_END_SCALE = 32
 CPU_TILE_SIZE = 512
-"""Pixels: the default tile on a CPU (and MPS). It keeps a full-resolution run's peak near a
-512-px run's, at about the untiled speed per pixel (bench/RESULTS.md, Tiled steps)."""
+"""Pixels: the default tile on a CPU (and MPS). A window's activations are then a 512-px run's
+(about 0.9 GiB), while with 16-px margins the windows cover only 1.06 times each side of a
+large image (docs/engine.md, Size, time and memory; bench/RESULTS.md, Full-resolution
+memory)."""
 GB = 1e9
 
 
