@@ -22,6 +22,7 @@ moves (the negative control, which must show its borders).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import warnings
@@ -34,7 +35,6 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backend.engine import stylize  # noqa: E402
-from backend.engine import stylize as stylize_module  # noqa: E402
 from backend.engine.images import prepare  # noqa: E402
 from backend.engine.losses import StyleLoss, style_targets  # noqa: E402
 from backend.engine.tiles import MovingGrid, Tile, tile_grid  # noqa: E402
@@ -46,6 +46,8 @@ from tests.dlib_judge import judge_face, landmark_error  # noqa: E402
 from tests.photos import photo  # noqa: E402
 
 NEIGHBOURS = 4
+# the module (backend.engine re-exports its function under the same name)
+stylize_module = importlib.import_module("backend.engine.stylize")
 WEIGHTS = "seeded random VGG-19 and FaceNet"
 
 
