@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from backend.engine import stylize  # noqa: E402
 from backend.models.bundle import ModelBundle  # noqa: E402
 from backend.weights import RandomWeightsWarning, WeightsConfig  # noqa: E402
-from bench.faces import final_losses, judge_columns, judged  # noqa: E402
+from bench.preset_measures import final_losses, judge_columns, judged  # noqa: E402
 from bench.report import append_section, write_json  # noqa: E402
 from shared.options import Options  # noqa: E402
 from shared.presets import PRESETS  # noqa: E402

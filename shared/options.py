@@ -153,7 +153,7 @@ class Options:
                           "final set the schedule options a request leaves at their defaults; "
                           "none is Crowson's schedule", group="speed",
         label="Quality",
-        tip="Draft: a quick look in about a tenth of the time; Balanced: most of the finish "
+        tip="Draft: a quick look in about a seventh of the time; Balanced: most of the finish "
             "in under half the time; Final: the full finish, with fewer steps at the first "
             "size, where the look settles early; None: the classic schedule. Options you "
             "change yourself win.")
