@@ -33,8 +33,9 @@ def test_every_stylization_command_takes_the_job_flags(command):
 
 
 def test_only_the_back_ends_flags_differ_between_stylize_and_submit():
+    # the in-process back end's model and thread flags; a server sets its own (serve --threads)
     assert flags_of("stylize") - flags_of("submit") == {
-        "--device", "--vgg-weights", "--facenet-weights", "--allow-random-weights"}
+        "--device", "--vgg-weights", "--facenet-weights", "--allow-random-weights", "--threads"}
     assert flags_of("submit") - flags_of("stylize") == {"--start", "--endpoint", "--timeout",
                                                         "--keys"}
 

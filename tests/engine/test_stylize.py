@@ -15,6 +15,7 @@ from PIL import Image
 from backend.engine import Cancelled, EngineError, ProgressEvent, stylize
 from backend.engine.images import ImageInputError, prepare
 from backend.engine.losses import STYLE_LAYERS, gram, style_targets
+from backend.engine.memory import default_tile_size
 from backend.engine.schedule import size_to_fit
 from backend.models.bundle import ModelBundle
 from shared.options import Options
@@ -175,7 +176,10 @@ def test_metadata_records_options_weights_and_random_weights(
     options = style_only()
     result = stylize(content, [style, style], style_weights=[3, 1], options=options,
                      models=models)
-    assert result.metadata["options"] == options.to_dict()
+    recorded, expected = dict(result.metadata["options"]), options.to_dict()
+    assert expected.pop("tile_size") is None  # auto: the device chooses, and the choice is kept
+    assert recorded.pop("tile_size") == default_tile_size("cpu")  # a small job fits whole tiles
+    assert recorded == expected
     assert result.metadata["style_weights"] == pytest.approx([0.75, 0.25])
     assert result.metadata["random_weights"] == ["facenet-vggface2", "vgg19"]
     assert result.metadata["device"] == "cpu"
