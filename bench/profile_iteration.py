@@ -38,7 +38,7 @@ from backend.engine.terms import Job, ScaleInputs  # noqa: E402
 from backend.models.bundle import ModelBundle  # noqa: E402
 from backend.weights import WeightsConfig  # noqa: E402
 from bench.report import append_section, write_json  # noqa: E402
-from bench.speed import CLOCKS  # noqa: E402
+from bench.speed import CLOCKS, add_timing_flags  # noqa: E402
 from shared.options import Options  # noqa: E402
 from tests.photos import photo  # noqa: E402
 
@@ -154,10 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
     parser.add_argument("--iterations", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: as is)")
-    parser.add_argument("--clock", choices=CLOCKS, default="wall",
-                        help="wall: elapsed time; cpu: CPU time (with --threads 1, what a "
-                        "quiet machine would show)")
+    add_timing_flags(parser)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     if args.threads:

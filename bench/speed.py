@@ -37,6 +37,15 @@ from tests.photos import photo  # noqa: E402
 
 WARMUP = 3
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def add_timing_flags(parser: argparse.ArgumentParser) -> None:
+    """``--threads`` (torch's intra-op threads; 0 leaves torch's own) and ``--clock`` (wall or
+    CPU time), shared by the speed benchmarks."""
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's own)")
+    parser.add_argument("--clock", choices=CLOCKS, default="wall",
+                        help="wall: elapsed time; cpu: CPU time (with --threads 1, what a "
+                        "quiet machine would show; robust to other processes' load)")
 """``wall``: elapsed time; ``cpu``: this process's CPU time, which on one thread is what a quiet
 machine's elapsed time would be, and which other processes' load changes far less."""
 
@@ -82,10 +91,7 @@ def main() -> None:
     parser.add_argument("--reference", type=Path, help="checkout of crowsonkb/style-transfer-"
                         "pytorch at 1107fe6: time the engine against it, interleaved")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (--reference)")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's own)")
-    parser.add_argument("--clock", choices=CLOCKS, default="wall",
-                        help="wall: elapsed time; cpu: CPU time (with --threads 1, what a "
-                        "quiet machine would show; robust to other processes' load)")
+    add_timing_flags(parser)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     if args.threads:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
+from collections.abc import Iterator
 
 import pytest
 import zmq
@@ -69,22 +71,29 @@ def _answer_as_another_version(router: zmq.Socket, answered: threading.Event) ->
     answered.set()
 
 
-def test_a_backend_of_another_protocol_version_is_reported_not_used():
-    context = zmq.Context.instance()
-    router = context.socket(zmq.ROUTER)
+@contextlib.contextmanager
+def another_version_server() -> Iterator[str]:
+    """A real ROUTER socket on loopback that answers one request as a protocol-2 server; yields
+    its endpoint and checks at the end that it answered."""
+    router = zmq.Context.instance().socket(zmq.ROUTER)
     router.linger = 0
     port = router.bind_to_random_port("tcp://127.0.0.1")
     answered = threading.Event()
     server = threading.Thread(target=_answer_as_another_version, args=(router, answered))
     server.start()
     try:
-        with pytest.raises(StylizationFailed, match="another protocol version") as caught:
-            connect(PluginSettings(endpoint=f"tcp://127.0.0.1:{port}", python="/not/started"))
-        assert "protocol 2" in str(caught.value)
+        yield f"tcp://127.0.0.1:{port}"
     finally:
         server.join(timeout=10)
         router.close()
     assert answered.is_set()
+
+
+def test_a_backend_of_another_protocol_version_is_reported_not_used():
+    with another_version_server() as endpoint:
+        with pytest.raises(StylizationFailed, match="another protocol version") as caught:
+            connect(PluginSettings(endpoint=endpoint, python="/not/started"))
+        assert "protocol 2" in str(caught.value)
 
 
 def test_no_running_backend_means_no_device_and_nothing_started():
@@ -92,19 +101,8 @@ def test_no_running_backend_means_no_device_and_nothing_started():
 
 
 def test_a_backend_of_another_protocol_version_gives_no_device():
-    context = zmq.Context.instance()
-    router = context.socket(zmq.ROUTER)
-    router.linger = 0
-    port = router.bind_to_random_port("tcp://127.0.0.1")
-    answered = threading.Event()
-    server = threading.Thread(target=_answer_as_another_version, args=(router, answered))
-    server.start()
-    try:
-        assert running_device(PluginSettings(endpoint=f"tcp://127.0.0.1:{port}")) is None
-    finally:
-        server.join(timeout=10)
-        router.close()
-    assert answered.is_set()
+    with another_version_server() as endpoint:
+        assert running_device(PluginSettings(endpoint=endpoint)) is None
 
 
 def test_face_boxes_move_into_the_crop_and_are_clipped_or_dropped():
