@@ -142,8 +142,10 @@ class VirtualDisplay:
     def __init__(self, root: Path, size: tuple[int, int] = SCREEN) -> None:
         self.root, self.size = root, size
         # -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
+        # -noreset: an X server resets when its last client leaves (an xdotool call, a closed
+        # dialog), and a connection made during the reset fails ("Can't open display").
         self.process = subprocess.Popen(
-            ["chroot", str(root), "Xvfb", "-displayfd", "1", "-screen", "0",
+            ["chroot", str(root), "Xvfb", "-displayfd", "1", "-noreset", "-screen", "0",
              f"{size[0]}x{size[1]}x24", "-nolisten", "tcp"], stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True)
         number = self.process.stdout.readline().strip()
