@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shared.option_types import Colour, OptionType
+from shared.option_lists import Colour
+from shared.option_types import OptionType
 from shared.options import Options, OptionsError, OptionSpec, option_specs
 from shared.plugin_settings import DEFAULT_PREVIEW_INTERVAL
 from shared.result_size import SIZE_CHOICES, choice_for

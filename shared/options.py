@@ -19,13 +19,11 @@ from __future__ import annotations
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any
 
+from shared.option_lists import Boxes, Colour, Indices
 from shared.option_types import (
     AutoWholeOrZero,
-    Boxes,
     Choice,
-    Colour,
     Flag,
-    Indices,
     OptionalWhole,
     OptionsError,
     OptionType,

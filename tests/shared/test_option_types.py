@@ -9,13 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.option_lists import Boxes, Colour, Indices
 from shared.option_types import (
     MAX_DIGITS,
     AutoWholeOrZero,
-    Boxes,
-    Colour,
     Flag,
-    Indices,
     OptionalWhole,
     OptionsError,
     Real,
