@@ -127,6 +127,13 @@ def plugin_processes(gimp: subprocess.Popen) -> list[int]:
     return found
 
 
+def keep_screenshots(run: EditorRun, folder: Path) -> None:
+    """Copy the PNG screenshots a scenario wrote into ``folder`` (under pytest's basetemp), so
+    they stay to be looked at after the GIMP profile is removed."""
+    for picture in run.out_dir.glob("*.png"):
+        shutil.copy(picture, folder)
+
+
 X_RACE_RETRIES = 20
 SCREEN = (1366, 768)  # the most common laptop screen; the dialog must fit it
 

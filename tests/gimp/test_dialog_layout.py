@@ -4,12 +4,10 @@ stays greyed out, with a line saying why, until a usable style layer is chosen."
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from gimp_plugin.arguments import dialog_arguments
-from tests.gimp.harness import SCREEN
+from tests.gimp.harness import SCREEN, keep_screenshots
 from tests.gimp.scenarios import DIALOG_PROBE
 
 pytestmark = pytest.mark.gimp
@@ -49,9 +47,7 @@ def body():
 scenario(body)
 """, env={"DISPLAY": display.display})
     # Kept beyond the GIMP profile, to look at: pytest's basetemp/dialog-screenshots*/
-    shots = tmp_path_factory.mktemp("dialog-screenshots")
-    for picture in run.out_dir.glob("*.png"):
-        shutil.copy(picture, shots)
+    keep_screenshots(run, tmp_path_factory.mktemp("dialog-screenshots"))
     return run
 
 

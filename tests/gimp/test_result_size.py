@@ -9,13 +9,12 @@ a 1000×500 layer. Each job is one scale and one iteration, so the sizes are wha
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
 from shared.options import Options
 from shared.result_size import size_note
-from tests.gimp.harness import SCREEN
+from tests.gimp.harness import SCREEN, keep_screenshots
 from tests.gimp.scenarios import DIALOG, DIALOG_PROBE, RESULT, arguments_text
 
 pytestmark = pytest.mark.gimp
@@ -86,9 +85,7 @@ def body():
 scenario(body)
 """, env={"DISPLAY": display.display})
     # Kept beyond the GIMP profile, to look at: pytest's basetemp/result-size-screenshots*/
-    shots = tmp_path_factory.mktemp("result-size-screenshots")
-    for picture in run.out_dir.glob("*.png"):
-        shutil.copy(picture, shots)
+    keep_screenshots(run, tmp_path_factory.mktemp("result-size-screenshots"))
     return run
 
 
