@@ -55,10 +55,10 @@ def peak_rss_mb() -> float:
 
 
 def measure(models: ModelBundle, size: int, iterations: int, faces: bool,
-            clock: str = "wall", precision: str = "auto") -> dict:
+            clock: str = "wall", precision: str = "auto", preset: str = "none") -> dict:
     stamps: list[float] = []
     options = Options(min_scale=size, end_scale=size, initial_iterations=iterations + WARMUP,
-                      precision=precision,
+                      precision=precision, preset=preset,
                       **({} if faces else {"face_weight": 0, "mesh_weight": 0}))
     if models.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()

@@ -158,10 +158,12 @@ class Options:
     precision: str = _option(Choice(PRECISION_CHOICES), "auto", "arithmetic of the VGG-19 "
                              "forward (docs/engine.md, Precision): fp32, or bf16 or fp16 "
                              "autocast with Gram matrices and losses in fp32; auto is bf16 on a "
-                             "GPU that supports it, else fp32", group="speed",
+                             "GPU that supports it and, with a preset other than none, on a "
+                             "CPU with AMX, else fp32", group="speed",
         label="Arithmetic",
-        tip="Half-precision arithmetic (bf16, fp16) paints faster on a GPU with results very "
-            "close to full precision (fp32); Auto picks the best the device has.")
+        tip="Half-precision arithmetic (bf16, fp16) paints faster on a GPU or a CPU with "
+            "bf16 hardware (Intel AMX), with results very close to full precision (fp32). "
+            "Auto: bf16 on a GPU, and on such a CPU when Quality is not None; else fp32.")
     early_stop: float = _option(Real(0.0, 0.5, step=0.001), 0.0, "stop a scale early once "
                                 "its total loss fell by less than this fraction over its last "
                                 f"{EARLY_STOP_WINDOW} iterations (their mean against the "

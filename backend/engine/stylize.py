@@ -46,7 +46,7 @@ from backend.models.bundle import ModelBundle
 from backend.models.precision import autocast_dtype, vgg_precision
 from backend.models.vgg import VGGFeatures
 from shared.options import Options
-from shared.presets import with_preset
+from shared.presets import prefers_speed, with_preset
 
 PREVIEW_MAX_SIDE = 512
 ImageLike = Image.Image | np.ndarray
@@ -133,7 +133,8 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
               digests)
     model = models.vgg(options.pooling)
     try:
-        dtype = autocast_dtype(options.precision, models.device)
+        dtype = autocast_dtype(options.precision, models.device,
+                               prefer_speed=prefers_speed(options.preset))
     except ValueError as err:
         raise EngineError(str(err)) from None
     try:

@@ -21,17 +21,48 @@ import torch
 AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+def cpu_has_amx() -> bool:
+    """Whether this CPU has AMX, the matrix units oneDNN runs bf16 convolutions on (Intel
+    Sapphire Rapids and later): ``torch.cpu._is_amx_tile_supported()`` where torch has it,
+    else the ``amx_bf16`` flag of /proc/cpuinfo (False where that file cannot be read)."""
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    if probe is not None:
+        return bool(probe())
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            return any(line.startswith("flags") and "amx_bf16" in line.split()
+                       for line in cpuinfo)
+    except OSError:
+        return False
+
+
+def runs_bf16_natively(device: torch.device) -> bool:
+    """Whether ``device`` computes bf16 convolutions in hardware, so bf16 autocast is faster
+    than fp32 there: a CUDA GPU that supports bf16, or a CPU with AMX (:func:`cpu_has_amx`;
+    on a CPU without it oneDNN emulates bf16 and autocast is slower than fp32)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_amx()
+
+
+def autocast_dtype(precision: str, device: torch.device, prefer_speed: bool = False,
+                   native_bf16: bool | None = None) -> torch.dtype | None:
     """The autocast dtype of the ``precision`` option (``auto``, ``fp32``, ``bf16``, ``fp16``)
-    on ``device``, or None for plain fp32. ``auto`` is bf16 on a CUDA GPU that supports it and
-    fp32 everywhere else (on a CPU without AMX bf16 convolutions are slower than fp32).
+    on ``device``, or None for plain fp32 (docs/engine.md, Precision).
+
+    ``auto`` is bf16 where the device runs bf16 natively (``native_bf16``; None: ask
+    :func:`runs_bf16_natively`) and either the device is a CUDA GPU or ``prefer_speed`` is
+    set (a preset: shared.presets.prefers_speed); otherwise fp32, so without a preset a CPU
+    stays fp32, the reference bit for bit. An explicit precision always wins.
     Raises ValueError when the device has no autocast."""
     if precision not in ("auto", "fp32") and not torch.amp.is_autocast_available(device.type):
         raise ValueError(f"precision {precision} needs mixed precision, which {device.type} "
                          "does not have; use precision fp32 or auto")
     if precision == "auto":
-        cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-        return torch.bfloat16 if cuda_bf16 else None
+        if not (device.type == "cuda" or prefer_speed):
+            return None
+        native = runs_bf16_natively(device) if native_bf16 is None else native_bf16
+        return torch.bfloat16 if native else None
     return AUTOCAST_DTYPES.get(precision)
 
 
