@@ -173,12 +173,12 @@ class Options:
         tip="Moves on to the next size once the picture improves by less than this share "
             "over a stretch of steps (0: always do every step).")
 
-    face_weight: float = _option(WEIGHT, 0.25, "weight of the FaceID loss (FaceNet features); "
+    face_weight: float = _option(WEIGHT, 1.0, "weight of the FaceID loss (FaceNet features); "
                                  "0 turns it off", group="faces",
         label="Face likeness",
         tip="How strongly faces keep the person's likeness (who they look like); 0 turns it "
             "off.")
-    mesh_weight: float = _option(WEIGHT, 0.015, "weight of the FaceMesh landmark loss; 0 turns "
+    mesh_weight: float = _option(WEIGHT, 0.0, "weight of the FaceMesh landmark loss; 0 turns "
                                  "it off", group="faces",
         label="Face shape",
         tip="How strongly faces keep their shape: eyes, nose, mouth and jawline stay in "
