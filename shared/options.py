@@ -59,6 +59,9 @@ PIXELS = Whole(32, 8192)  # an image side in pixels
 HIGH_SCALE = 1024  # pixels: scales above it refine detail (high_scale_iterations)
 MIN_TILE_SIZE = 64  # pixels: a tile holds a 16-px core inside its context margins
 WEIGHT = Real(0.0, 1e4)  # a loss term's weight
+# The face weights' dialog steps: from a default of 1 or 0 a field would show one digit, and a
+# Krita spin box would round the weights docs/faces.md compares (0.25, mesh 0.015) to 0.2 and 0.0.
+FACE_WEIGHT, MESH_WEIGHT = Real(0.0, 1e4, 0.05), Real(0.0, 1e4, 0.005)
 # Shown first in the editors' dialogs (GIMP, Krita); every other option goes into "Advanced".
 MAIN_OPTIONS = ("content_weight", "face_weight", "mesh_weight", "end_scale", "background")
 
@@ -173,16 +176,18 @@ class Options:
         tip="Moves on to the next size once the picture improves by less than this share "
             "over a stretch of steps (0: always do every step).")
 
-    face_weight: float = _option(WEIGHT, 1.0, "weight of the FaceID loss (FaceNet features); "
+    face_weight: float = _option(FACE_WEIGHT, 1.0, "weight of the FaceID loss (FaceNet features); "
                                  "0 turns it off", group="faces",
         label="Face likeness",
         tip="How strongly faces keep the person's likeness (who they look like); 0 turns it "
             "off.")
-    mesh_weight: float = _option(WEIGHT, 0.0, "weight of the FaceMesh landmark loss; 0 turns "
-                                 "it off", group="faces",
+    mesh_weight: float = _option(MESH_WEIGHT, 0.0, "weight of the FaceMesh landmark loss; 0 turns "
+                                 "it off (the default: it can paint a maze-like texture on "
+                                 "faces, docs/faces.md)", group="faces",
         label="Face shape",
         tip="How strongly faces keep their shape: eyes, nose, mouth and jawline stay in "
-            "place; 0 turns it off.")
+            "place; 0 turns it off. Off by default: it can cover faces in a fine maze-like "
+            "texture.")
     face_layers: tuple[int, ...] = _option(
         Indices(FACENET_CHILDREN), (0, 1, 3, 4, 5), "InceptionResnetV1 children whose outputs "
         "the FaceID loss compares (the paper's code: 0,1,3,4,5; its text: conv_1a, conv_2a, "

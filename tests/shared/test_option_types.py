@@ -94,6 +94,12 @@ def test_every_float_option_shows_its_default_and_bounds_exactly() -> None:
     assert SPECS["content_weight"].step == 0.001
 
 
+def test_the_face_weights_show_the_values_docs_compare_not_their_defaults_digits() -> None:
+    # From defaults of 1 and 0 a field would show one digit, and round 0.25 and 0.015.
+    assert round(0.25, SPECS["face_weight"].digits) == 0.25
+    assert round(0.015, SPECS["mesh_weight"].digits) == 0.015
+
+
 def test_whole_numbers_step_by_one_and_show_no_digits() -> None:
     assert (SPECS["iterations"].step, SPECS["iterations"].digits) == (1, 0)
 

@@ -26,6 +26,7 @@ def test_defaults_follow_crowson_for_the_style_terms() -> None:
 
 def test_face_terms_are_on_by_default_and_off_when_both_weights_are_zero() -> None:
     assert Options().faces_enabled
+    assert Options().face_weight > 0 and Options().mesh_weight == 0  # the mesh term is opt-in
     assert not Options(face_weight=0, mesh_weight=0).faces_enabled
     assert Options(face_weight=0, mesh_weight=0.1).faces_enabled
 
