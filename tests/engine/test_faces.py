@@ -22,6 +22,9 @@ from shared.options import Options
 from tests.photos import photo
 
 ASTRONAUT_FACE = (181.05, 62.16, 267.75, 172.05)  # MTCNN, 512 px original
+# The mesh term is opt-in (its default weight is 0, docs/faces.md): both terms, as a user who
+# turns it on gets them.
+BOTH_TERMS = Options(mesh_weight=0.015)
 
 
 def tensor_of(image: Image.Image) -> torch.Tensor:
@@ -127,7 +130,7 @@ def test_no_feather_means_a_hard_crop() -> None:
 
 def test_all_faces_are_concatenated_layer_by_layer(models: ModelBundle,
                                                    group: torch.Tensor) -> None:
-    terms = FaceGuide((1162, 580), Options(), models).for_scale(group)
+    terms = FaceGuide((1162, 580), BOTH_TERMS, models).for_scale(group)
     assert terms.n_faces == 3
     assert {k: tuple(v.shape) for k, v in terms.face_targets.items()} == {
         0: (3, 32, 79, 79), 1: (3, 32, 77, 77), 3: (3, 64, 38, 38), 4: (3, 80, 38, 38),
@@ -137,12 +140,21 @@ def test_all_faces_are_concatenated_layer_by_layer(models: ModelBundle,
 
 def test_terms_vanish_at_the_content_and_grow_away_from_it(models: ModelBundle,
                                                            astronaut: torch.Tensor) -> None:
-    terms = FaceGuide((512, 512), Options(), models).for_scale(astronaut)
+    terms = FaceGuide((512, 512), BOTH_TERMS, models).for_scale(astronaut)
     at_content = terms(astronaut)
     moved = terms((astronaut + 0.1 * torch.randn_like(astronaut)).clamp(0, 1))
     assert set(at_content) == {"face", "mesh"}
     assert all(float(value) == 0 for value in at_content.values())
     assert all(float(value) > 0 for value in moved.values())
+
+
+def test_the_defaults_run_faceid_alone_with_facemesh_only_for_the_face_oval(
+        models: ModelBundle, astronaut: torch.Tensor) -> None:
+    guide = FaceGuide((512, 512), Options(), models)
+    terms = guide.for_scale(astronaut)
+    assert guide.facemesh is None and guide.shape_mesh is not None
+    assert terms.facemesh is None and terms.mesh_target is None
+    assert set(terms(astronaut)) == {"face"}
 
 
 def test_face_term_is_its_weight_shared_equally_by_the_layers(models: ModelBundle,
@@ -161,7 +173,7 @@ def test_face_term_is_its_weight_shared_equally_by_the_layers(models: ModelBundl
 def test_crop_terms_pull_only_inside_the_crops_and_fade_at_their_border(
         models: ModelBundle, astronaut: torch.Tensor) -> None:
     image = (astronaut + 0.1 * torch.randn_like(astronaut)).clamp(0, 1).requires_grad_()
-    terms = FaceGuide((512, 512), Options(), models).for_scale(astronaut)
+    terms = FaceGuide((512, 512), BOTH_TERMS, models).for_scale(astronaut)
     sum(terms(image).values()).backward()
     pull = image.grad.abs().sum(dim=1)[0]
     x0, y0, x1, y1 = terms.crops[0].tolist()
@@ -176,7 +188,8 @@ def test_crop_terms_pull_only_inside_the_crops_and_fade_at_their_border(
 
 def test_whole_image_mode_pulls_everywhere_through_one_view(models: ModelBundle,
                                                             astronaut: torch.Tensor) -> None:
-    terms = FaceGuide((512, 512), Options(face_crops=False), models).for_scale(astronaut)
+    terms = FaceGuide((512, 512), BOTH_TERMS.replace(face_crops=False),
+                      models).for_scale(astronaut)
     assert terms.crops is None and terms.n_faces == 1
     assert terms.face_targets[0].shape == (1, 32, 63, 63)
     image = (astronaut + 0.1 * torch.randn_like(astronaut)).clamp(0, 1).requires_grad_()
@@ -193,6 +206,7 @@ def test_no_face_means_no_terms_and_a_note(models: ModelBundle) -> None:
 
 def test_mesh_only_loads_no_facenet(astronaut: torch.Tensor) -> None:
     bundle = ModelBundle("cpu", WeightsConfig())
-    terms = FaceGuide((512, 512), Options(face_weight=0.0), bundle).for_scale(astronaut)
+    terms = FaceGuide((512, 512), BOTH_TERMS.replace(face_weight=0.0),
+                      bundle).for_scale(astronaut)
     assert set(terms(astronaut)) == {"mesh"}
     assert not any(name.startswith("facenet") for name in bundle.loaded())

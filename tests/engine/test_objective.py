@@ -24,6 +24,7 @@ from shared.options import Options
 from tests.photos import photo
 
 FACES_OFF = {"face_weight": 0.0, "mesh_weight": 0.0}
+MESH_ON = {"mesh_weight": 0.015}  # the mesh term is opt-in (docs/faces.md)
 
 
 def test_the_terms_are_the_references_then_the_faces() -> None:
@@ -40,13 +41,13 @@ def test_without_face_weights_a_job_needs_only_vgg19_with_its_pooling() -> None:
 
 
 def test_face_terms_declare_the_detector_facenet_layers_and_facemesh() -> None:
-    options = Options(face_layers=(0, 3))
+    options = Options(face_layers=(0, 3), **MESH_ON)
     assert model_needs(options) == [ModelNeed("vgg19", "max"), ModelNeed("mtcnn"),
                                     ModelNeed("facenet", (0, 3)), ModelNeed("facemesh")]
 
 
 def test_given_face_boxes_need_no_detector_and_a_zero_weight_no_network() -> None:
-    needs = model_needs(Options(face_boxes=((1, 2, 30, 40),), face_weight=0.0))
+    needs = model_needs(Options(face_boxes=((1, 2, 30, 40),), face_weight=0.0, **MESH_ON))
     assert needs == [ModelNeed("vgg19", "max"), ModelNeed("facemesh")]
 
 
@@ -59,7 +60,7 @@ def test_the_vgg_layers_are_the_content_and_style_layers_in_network_order() -> N
 def test_preload_loads_what_the_terms_declare() -> None:
     bundle = ModelBundle("cpu", WeightsConfig(allow_random=True))
     with pytest.warns(RandomWeightsWarning):
-        bundle.preload(model_needs(Options(pooling="average", face_weight=0.0)))
+        bundle.preload(model_needs(Options(pooling="average", face_weight=0.0, **MESH_ON)))
     assert bundle.loaded() == ["vgg19/average", "mtcnn", "facemesh"]
 
 
