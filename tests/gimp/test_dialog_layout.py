@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from gimp_plugin.arguments import dialog_arguments
+from shared.options import Options
 from tests.gimp.harness import SCREEN, keep_screenshots
 from tests.gimp.scenarios import DIALOG_PROBE
 
@@ -75,9 +76,12 @@ def test_every_number_field_shows_its_value_faithfully(run, name):
 
 
 def test_the_weights_read_as_they_are(run):
+    # Two and three digits for the face weights, so 0.25 and an opt-in mesh 0.015 would show too.
+    defaults = Options()
     shown = {name: run.report["fields"][name]["text"]
              for name in ("content-weight", "face-weight", "mesh-weight")}
-    assert shown == {"content-weight": "0.015", "face-weight": "0.25", "mesh-weight": "0.015"}
+    assert shown == {"content-weight": "0.015", "face-weight": f"{defaults.face_weight:.2f}",
+                     "mesh-weight": f"{defaults.mesh_weight:.3f}"}
 
 
 @pytest.mark.parametrize("name", list(ARGUMENTS))
