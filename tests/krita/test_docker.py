@@ -102,6 +102,11 @@ def body():
     form.advanced_button.click()
     REPORT["advanced_hidden_after_click"] = form.advanced.isHidden()
     REPORT["content_weight_shown"] = form.editors["content_weight"].text()
+    mesh = form.editors["mesh_weight"]
+    default_mesh = mesh.value()
+    mesh.setValue(0.015)
+    REPORT["mesh_weight_opt_in"] = [mesh.text(), form.options().mesh_weight]
+    mesh.setValue(default_mesh)
     docker.preview_interval.setValue(1)
     yield from stylize("u8")
     docker.preview_interval.setValue(0)
@@ -132,6 +137,10 @@ def test_the_docker_offers_every_option_from_the_one_definition(run):
     assert sorted(run.report["main"]) == sorted(MAIN_OPTIONS)
     assert run.report["advanced_hidden_at_first"] and not run.report["advanced_hidden_after_click"]
     assert run.report["content_weight_shown"] == "0.015"
+
+
+def test_an_opt_in_mesh_weight_is_kept_not_rounded_to_the_defaults_digits(run):
+    assert run.report["mesh_weight_opt_in"] == ["0.015", 0.015]
 
 
 def test_the_result_is_a_new_layer_above_the_content_named_after_the_style(run):
