@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import statistics
 
+from shared.options import Options
+
 # Issue 9's goals, on every portrait at once.
 NME_GOAL, IDENTITY_GOAL, STYLE_GOAL = 0.38, 0.40, 1.10
 SEAM_GOAL = 1.5  # a smooth fade measures about 1, a hard box 4.4; or not above 1.1 × off's
@@ -122,7 +124,7 @@ def curve_table(rows: list[dict], images: list[dict]) -> list[str]:
         if image["setting"] == "off":
             continue
         c = compare(rows, images, image["photo"], image["setting"])
-        weight = image["options"].get("face_weight", 0.25)
+        weight = image["options"].get("face_weight", Options().face_weight)
         lines.append(f"| {image['photo']} | {weight:g} | "
                      f"×{c['nme']:.2f} | ×{c['identity']:.2f} | {c['taken']:.2f} | "
                      f"×{c['style_whole']:.3f} | {c['texture_max']:.2f} |")
