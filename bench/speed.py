@@ -37,6 +37,7 @@ from tests.photos import photo  # noqa: E402
 
 WARMUP = 3
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+CLOCK_WORDS = {"wall": "elapsed time", "cpu": "CPU time (`--clock cpu`)"}
 
 
 def add_timing_flags(parser: argparse.ArgumentParser) -> None:
@@ -127,8 +128,10 @@ def main() -> None:
     payload["load_average"] = round(load, 2)
     settings = (f"Device {models.device}, {label}, content astronaut 512x512, style Starry "
                 f"Night; {args.iterations} timed iterations after {WARMUP} warm-up; model load "
-                f"{load_s:.2f} s; weights: {weights}; load average {load:.1f} at the end (on a "
-                "shared CPU, other processes inflate these times)")
+                f"{load_s:.2f} s; weights: {weights}; {torch.get_num_threads()} thread(s), "
+                f"{CLOCK_WORDS[args.clock]}; tile size auto (512 px on a CPU); load average "
+                f"{load:.1f} at the end (on a shared CPU, other processes inflate elapsed "
+                f"times); `python bench/speed.py {' '.join(sys.argv[1:])}`")
     append_section(f"Engine speed ({models.device.type}, {label})", settings, table)
 
 

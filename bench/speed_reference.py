@@ -29,11 +29,10 @@ from backend.models.precision import autocast_dtype
 from backend.weights import WeightsConfig
 from bench.compare_reference import reference_style_transfer, write_seeded_checkpoint
 from bench.report import append_section, write_json
-from bench.speed import CLOCKS, WARMUP, measure
+from bench.speed import CLOCK_WORDS, CLOCKS, WARMUP, measure
 from shared.presets import prefers_speed
 from tests.photos import photo
 
-CLOCK_WORDS = {"wall": "elapsed time", "cpu": "CPU time (`--clock cpu`)"}
 VARIANTS = ("engine, face terms", "reference, style only", "engine, style only",
             "engine, face terms, --preset draft")
 

@@ -14,7 +14,7 @@ Pure Python: imported by the plug-in inside GIMP and by the tests outside it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.option_lists import Colour
@@ -37,8 +37,9 @@ class ArgumentSpec:
     ``layer``;
     ``option`` names the engine option it feeds (None for the plug-in's own arguments) and
     ``value_type`` is that option's type, which converts between the argument's value and the
-    option's. ``step`` and ``digits`` are a number field's increment and the decimal digits it
-    shows (``digits`` 0 for ints)."""
+    option's. ``step`` and ``digits`` are a number field's increment and the most decimal
+    digits it shows (``digits`` 0 for ints); ``words`` the words it shows for some values
+    (``{-1: "auto", 0: "off"}``: :func:`shared.option_types.field_text`)."""
 
     name: str
     kind: str
@@ -53,6 +54,7 @@ class ArgumentSpec:
     value_type: OptionType | None = None
     step: float | None = None
     digits: int = 0
+    words: dict[int, str] = field(default_factory=dict)
 
 
 def argument_name(option: str) -> str:
@@ -102,7 +104,8 @@ def _from_spec(spec: OptionSpec) -> ArgumentSpec:
         blurb=spec.tooltip + spec.type.widget_hint,
         default=spec.type.to_widget(spec.default),
         minimum=minimum, maximum=maximum, choices=spec.choices, group=spec.group,
-        option=spec.name, value_type=spec.type, step=spec.step, digits=spec.digits)
+        option=spec.name, value_type=spec.type, step=spec.step, digits=spec.digits,
+        words=dict(spec.type.widget_words))
 
 
 def option_arguments(specs: Sequence[OptionSpec] | None = None) -> list[ArgumentSpec]:

@@ -35,6 +35,7 @@ from gimp_plugin.arguments import (  # noqa: E402
     mnemonic_labels,
 )
 from shared import layers, result_size  # noqa: E402
+from shared.option_types import field_text  # noqa: E402
 from shared.options import MAIN_OPTIONS, OptionsError  # noqa: E402
 
 _FLAGS = GObject.ParamFlags.READWRITE
@@ -164,20 +165,49 @@ def _problem(config: Gimp.ProcedureConfig, drawables: Sequence[Gimp.Drawable]) -
 
 def _make_field(dialog: GimpUi.ProcedureDialog, spec: ArgumentSpec) -> None:
     """Create the field of ``spec`` where GIMP's default would not show it faithfully: numbers
-    with the option's digits and step (GIMP picks the digits from the range, so 0.015 read
-    0.0), text as a labelled line, a colour as a colour button."""
+    with the places their value needs and at least their step's (GIMP picks the digits from
+    the range, so 0.015 read 0.0; the range's 1e-06 made 0.02 read 0.020000) and words for
+    special values (tile size -1: auto), text as a labelled line, a colour as a colour
+    button."""
     if spec.kind in ("int", "double"):
         field = dialog.get_widget(spec.name, GimpUi.LabelSpin.__gtype__)
-        field.set_digits(spec.digits)
-        widest = max(len(f"{bound:.{spec.digits}f}") for bound in (spec.minimum, spec.maximum))
-        field.get_spin_button().set_width_chars(min(widest, MAX_FIELD_CHARS))
+        field.set_digits(spec.digits)  # the most places a typed value keeps
+        spin = field.get_spin_button()
+        shown = [field_text(value, spec.step, spec.digits, spec.words)
+                 for value in (spec.minimum, spec.maximum, *spec.words)]
+        spin.set_width_chars(min(max(len(text) for text in shown), MAX_FIELD_CHARS))
         if spec.step:
             span = spec.maximum - spec.minimum
             field.set_increments(min(spec.step, span), min(spec.step * 10, span))
+        # A text that is no number (a word, a typo) keeps the value rather than reading as 0.
+        spin.set_update_policy(Gtk.SpinButtonUpdatePolicy.IF_VALID)
+        spin.connect("output", _show_number, spec)
+        if spec.words:
+            spin.connect("activate", _read_word, spec)
+            spin.connect("focus-out-event", _read_word, spec)
+        _show_number(spin, spec)
     elif spec.kind == "string":
         dialog.get_widget(spec.name, GimpUi.LabelEntry.__gtype__)
     elif spec.kind == "color":
         dialog.get_color_widget(field_name(spec), True, GimpUi.ColorAreaType.FLAT)
+
+
+def _show_number(spin: Gtk.SpinButton, spec: ArgumentSpec) -> bool:
+    """The spin button's ``output``: its value as :func:`field_text` writes it."""
+    spin.set_text(field_text(spin.get_value(), spec.step, spec.digits, spec.words))
+    return True
+
+
+def _read_word(spin: Gtk.SpinButton, *args: object) -> bool:
+    """Before the spin button reads its text (Enter, leaving the field): a word typed in it
+    (``auto``, ``off``) becomes the number it stands for. (GTK's ``input`` signal would be the
+    place, but PyGObject cannot set its out-argument.)"""
+    spec = args[-1]
+    numbers = {word: value for value, word in spec.words.items()}
+    typed = spin.get_text().strip().lower()
+    if typed in numbers:
+        spin.set_text(str(numbers[typed]))
+    return False
 
 
 def _fill_advanced(dialog: GimpUi.ProcedureDialog, specs: Sequence[ArgumentSpec]) -> str:

@@ -14,10 +14,17 @@ from collections.abc import Callable, Sequence
 from shared.options import Options
 from shared.schedule import ScaleStep
 
-# Rough: bench/RESULTS.md, "Engine speed (cpu, style only)", 2 threads at low load: 0.655 s per
-# iteration at 128 px (16 k pixels) and 3.7 s at 256 px (66 k pixels), 40-56 s per megapixel.
-CPU_SECONDS_PER_MEGAPIXEL = 50.0
-# The demo's short CPU ladder: minutes rather than the hours Crowson's defaults take on a CPU.
+# Rough, for a 2-core CPU like this project's machine (bench/RESULTS.md). One thread spends about
+# 17 s per iteration per megapixel: 0.96 s at 256 px (14.7 s/MP), 4.9 s at 512 px (18.7), 18.5 s
+# at 1024 px in 512-px tiles (17.6) ("Engine speed (cpu, style only)", CPU time on 1 thread), and
+# two threads are about 1.8 times as fast ("Threads on a busy machine": 871 ms on one thread,
+# 479-490 ms on two at 256 px). (It was 50 s/MP, from elapsed times on an overloaded machine.)
+CPU_SECONDS_PER_MEGAPIXEL = 17.0 / 1.8
+# The face terms (FaceNet and FaceMesh on fixed-size face crops) add a fixed time per iteration
+# whatever the size: 88-97 ms on one thread ("Where an iteration's time goes"), about half on two.
+CPU_FACE_SECONDS_PER_ITERATION = 0.05
+# The demo's short CPU ladder: about a minute rather than the half hour or more Crowson's
+# defaults take on a CPU.
 CPU_FIRST_RUN = {"end_scale": 256, "initial_iterations": 100, "iterations": 50}
 
 
@@ -37,11 +44,17 @@ def seconds_per_megapixel(device: str) -> float | None:
     return CPU_SECONDS_PER_MEGAPIXEL if device == "cpu" else None
 
 
-def rough_seconds(plan: Sequence[ScaleStep], device: str) -> float | None:
-    """A rough duration before the job starts: on a CPU from the benchmark's rate, elsewhere
-    unknown (None) until iterations are timed."""
+def rough_seconds(plan: Sequence[ScaleStep], device: str, faces: bool = True) -> float | None:
+    """A rough duration in seconds before the job starts: on a CPU :data:`CPU_SECONDS_PER_
+    MEGAPIXEL` times the plan's megapixel-iterations, plus :data:`CPU_FACE_SECONDS_PER_
+    ITERATION` per iteration when the face terms are on (``faces``; a portrait has a face);
+    elsewhere unknown (None) until iterations are timed. bf16 on a CPU with AMX (a preset) is
+    faster than this says (bench/RESULTS.md, "Engine vs reference")."""
     rate = seconds_per_megapixel(device)
-    return None if rate is None else work(plan) * rate
+    if rate is None:
+        return None
+    iterations = sum(step.iterations for step in plan)
+    return work(plan) * rate + (CPU_FACE_SECONDS_PER_ITERATION * iterations if faces else 0.0)
 
 
 class TimeLeft:

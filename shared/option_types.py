@@ -54,6 +54,19 @@ def number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e16 else repr(value)
 
 
+def field_text(value: float, step: float | None, digits: int,
+               words: dict[int, str] | None = None) -> str:
+    """The text a dialog's number field shows for ``value``: its word when ``words`` has one
+    (e.g. -1 → ``auto``), else the value with as many decimals as it needs, at least the
+    step's and at most ``digits``: 0.02 with step 0.01 → ``0.02``, 0.015 → ``0.015``, 1.0 with
+    step 0.1 → ``1.0``, 512 with 0 digits → ``512``."""
+    if words and float(value).is_integer() and int(value) in words:
+        return words[int(value)]
+    rounded = round(float(value), digits)
+    places = min(max(decimals(rounded), decimals(step) if step else 0), digits)
+    return f"{rounded:.{places}f}"
+
+
 def _numbers(text: str, kind: Callable[[str], Any], what: str) -> tuple:
     """Comma-separated numbers; spaces and empty parts are ignored."""
     try:
@@ -72,6 +85,8 @@ class OptionType:
     metavar: str | None = None  # the CLI's placeholder for the value
     widget = "text"  # the editor-neutral widget kind (see the module docstring)
     widget_hint = ""  # appended to the help text in an editor's dialog
+    # Words a number field shows (and reads) in place of some of its values, e.g. {-1: "auto"}
+    widget_words: dict[int, str] = {}
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
@@ -209,14 +224,18 @@ class WholeOrZero(Whole):
 
 class AutoWholeOrZero(WholeOrZero):
     """A :class:`WholeOrZero` that may also be left to the backend (None, ``auto``: e.g. "the
-    device's choice"). Its text is ``auto`` or empty when not set; its widget holds -1."""
+    device's choice"). Its text is ``auto`` or empty when not set; its widget holds -1, which
+    a dialog's field shows as ``auto`` (and 0 as ``zero_word``: :attr:`widget_words`)."""
 
     tag, json_type = "int0?", "integer or null"
 
-    def __init__(self, least: int, maximum: int, zero: str, auto: str) -> None:
+    def __init__(self, least: int, maximum: int, zero: str, auto: str,
+                 zero_word: str = "off") -> None:
         super().__init__(least, maximum, zero)
         self.auto = auto
-        self.widget_hint = f" (0: {zero}; -1: {auto})"
+        # A dialog's field shows the two special values as words; scripts pass the numbers.
+        self.widget_words = {-1: "auto", 0: zero_word}
+        self.widget_hint = f" (auto: {auto}, -1 in a script; {zero_word}: {zero}, 0)"
 
     def coerce(self, value: Any) -> Any:
         return None if value is None else super().coerce(value)

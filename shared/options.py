@@ -143,7 +143,8 @@ class Options:
         "(docs/engine.md, Tiles); a tile too large for the device's memory is made smaller",
         label="Tile size (px)",
         tip="Paints large pictures in tiles of this many pixels (at least 64), so memory "
-            "follows the tile, not the picture; 0 paints all at once.")
+            "follows the tile, not the picture. Auto lets the backend choose (512 on a CPU); "
+            "Off paints all at once.")
     random_seed: int = _option(Whole(0, 2**63 - 1), 0, "random seed for the initial noise",
         label="Random seed",
         tip="Changes the random noise the painting may start from; the same number gives the "

@@ -87,8 +87,9 @@ def upscale_notice(computed: tuple[int, int], target: tuple[int, int]) -> str:
 
 
 def _rough(options: Options, content_size: tuple[int, int], device: str | None) -> str | None:
+    faces = options.face_weight > 0 or options.mesh_weight > 0
     seconds = None if device is None else rough_seconds(scale_plan(options, content_size),
-                                                        device)
+                                                        device, faces)
     return None if seconds is None else duration_text(seconds)
 
 

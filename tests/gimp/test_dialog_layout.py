@@ -39,6 +39,17 @@ def body():
                                        for spec in arguments.dialog_arguments()}})
     from gimp_plugin.canvas import rgb_of
     REPORT["colour"] = list(rgb_of(config.get_property("background-colour-button")))
+    REPORT["typed"] = {{}}
+    for name, typed in [("step-size", None), ("tile-size", "off"), ("tile-size", "512"),
+                        ("tile-size", "Auto"), ("tile-size", "bogus"), ("step-size", "0.025")]:
+        spin = window.get_widget(name, GObject.TYPE_NONE).get_spin_button()
+        if typed is None:  # a value set by the config (a script, the last values)
+            config.set_property(name, 0.015)
+        else:  # typed, then Enter
+            spin.set_text(typed)
+            spin.activate()
+        settle()
+        REPORT["typed"][f"{{name}} {{typed}}"] = [spin.get_text(), config.get_property(name)]
     screenshot(window, "style")
     window.get_widget("advanced-notebook", GObject.TYPE_NONE).set_current_page(1)
     screenshot(window, "faces")
@@ -69,10 +80,13 @@ ARGUMENTS = {argument.name: argument for argument in dialog_arguments()}
                                   if argument.kind in ("int", "double")])
 def test_every_number_field_shows_its_value_faithfully(run, name):
     # GIMP's own choice of digits showed content weight 0.015 as "0.0" and 0.25 as "0.2".
-    field = run.report["fields"][name]
+    field, argument = run.report["fields"][name], ARGUMENTS[name]
     assert field["widget"] == "LabelSpin"
     assert len(field["text"]) <= field["chars"], field  # wide enough to show all of it
-    assert float(field["text"]) == ARGUMENTS[name].default, field
+    if argument.default in argument.words:
+        assert field["text"] == argument.words[argument.default], field
+    else:
+        assert float(field["text"]) == argument.default, field
 
 
 def test_the_weights_read_as_they_are(run):
@@ -82,6 +96,29 @@ def test_the_weights_read_as_they_are(run):
              for name in ("content-weight", "face-weight", "mesh-weight")}
     assert shown == {"content-weight": "0.015", "face-weight": f"{defaults.face_weight:.2f}",
                      "mesh-weight": f"{defaults.mesh_weight:.3f}"}
+
+
+def test_numbers_read_as_they_are_with_no_trailing_zeros_past_their_step(run):
+    # Step size showed 0.020000: six digits for its range's 1e-06.
+    shown = {name: run.report["fields"][name]["text"]
+             for name in ("step-size", "avg-decay", "tv-weight", "min-scale")}
+    assert shown == {"step-size": "0.02", "avg-decay": "0.99", "tv-weight": "2.0",
+                     "min-scale": "128"}
+
+
+def test_the_tile_size_says_auto_and_off_and_reads_them_typed(run):
+    assert run.report["fields"]["tile-size"]["text"] == "auto"  # it showed -1
+    typed = run.report["typed"]
+    assert typed["tile-size off"] == ["off", 0]
+    assert typed["tile-size 512"] == ["512", 512]
+    assert typed["tile-size Auto"] == ["auto", -1]
+    assert typed["tile-size bogus"] == ["auto", -1]  # not read as 0 (off)
+
+
+def test_a_step_size_of_0_015_shows_all_its_places(run):
+    typed = run.report["typed"]
+    assert typed["step-size None"] == ["0.015", 0.015]  # set by the config
+    assert typed["step-size 0.025"] == ["0.025", 0.025]  # typed
 
 
 @pytest.mark.parametrize("name", list(ARGUMENTS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shared.job_time import (
+    CPU_FACE_SECONDS_PER_ITERATION,
     CPU_SECONDS_PER_MEGAPIXEL,
     TimeLeft,
     duration_text,
@@ -37,12 +38,36 @@ def test_a_first_run_on_a_cpu_is_the_short_ladder_and_elsewhere_the_defaults_at_
     assert first_run_options("cuda:0") == Options(end_scale=0)
 
 
-def test_the_full_defaults_on_a_cpu_are_hours_and_the_first_run_minutes():
+def test_the_full_defaults_on_a_cpu_take_half_an_hour_and_the_first_run_minutes():
     portrait = (768, 1024)
     full = rough_seconds(scale_plan(Options(), portrait), "cpu")
     short = rough_seconds(scale_plan(first_run_options("cpu"), portrait), "cpu")
-    assert full > 3600 and 60 < short < 30 * 60
+    assert 20 * 60 < full < 60 * 60 and 30 < short < 5 * 60
     assert rough_seconds(scale_plan(Options(), portrait), "cuda:0") is None
+
+
+# bench/RESULTS.md, "Engine speed (cpu, style only)": seconds per iteration on one thread (CPU
+# time), astronaut at size × size; "Threads on a busy machine": two threads 1.8 times as fast.
+MEASURED_ONE_THREAD = {256: 0.9625, 512: 4.8918, 1024: 18.4776}
+TWO_THREADS_SPEED_UP = 1.8
+
+
+@pytest.mark.parametrize(("size", "seconds"), MEASURED_ONE_THREAD.items())
+def test_the_cpu_rate_is_within_a_quarter_of_the_measured_iterations(size, seconds):
+    estimate = rough_seconds([ScaleStep(size, size, 1)], "cpu", faces=False)
+    assert estimate == pytest.approx(seconds / TWO_THREADS_SPEED_UP, rel=0.25)
+
+
+def test_the_face_terms_add_a_fixed_time_per_iteration():
+    plan = [ScaleStep(256, 256, 100), ScaleStep(512, 512, 50)]
+    assert rough_seconds(plan, "cpu") - rough_seconds(plan, "cpu", faces=False) == (
+        pytest.approx(150 * CPU_FACE_SECONDS_PER_ITERATION))
+    assert 0.03 < CPU_FACE_SECONDS_PER_ITERATION < 0.1  # 88-97 ms on one thread, measured
+
+
+def test_a_default_job_to_512_px_takes_the_40_to_60_minutes_seen_on_this_cpu():
+    # Issue 15: a full default job (1000 + 4 × 500 iterations up to 512 px) took 40-60 min.
+    assert 40 * 60 <= rough_seconds(scale_plan(Options(), (512, 512)), "cpu") <= 60 * 60
 
 
 def test_time_left_starts_from_the_prior_rate_and_then_follows_the_measured_one():

@@ -20,6 +20,7 @@ from shared.option_types import (
     Whole,
     WholeOrZero,
     decimals,
+    field_text,
     number_text,
 )
 from shared.options import option_specs
@@ -129,7 +130,26 @@ def test_a_whole_number_left_to_the_backend_is_auto_in_text_and_minus_one_in_a_w
         None, None, "auto", -1)
     assert (kind.from_widget(-1), kind.from_widget(0), kind.coerce(512)) == (None, 0, 512)
     assert kind.widget_range() == (-1, 8192)
-    assert kind.widget_hint == " (0: never tile; -1: the device's choice)"
+    assert kind.widget_hint == " (auto: the device's choice, -1 in a script; off: never tile, 0)"
+    assert kind.widget_words == {-1: "auto", 0: "off"}
+
+
+@pytest.mark.parametrize(("value", "step", "digits", "text"), [
+    (0.02, 0.01, 6, "0.02"),  # step size: its range (1e-06) once made it 0.020000
+    (0.015, 0.01, 6, "0.015"),  # more places than the step's: all that the value has
+    (0.030000000000000002, 0.01, 6, "0.03"),  # a float sum of steps
+    (1.0, 0.1, 2, "1.0"), (0.99, 0.01, 4, "0.99"), (0.9999, 0.01, 4, "0.9999"),
+    (1e-06, 0.01, 6, "0.000001"), (0.1234567, 0.01, 6, "0.123457"),  # at most ``digits``
+    (512, 1, 0, "512"), (0.0, 0.1, 1, "0.0")])
+def test_a_number_field_shows_the_places_the_value_needs_and_at_least_the_steps(
+        value: float, step: float, digits: int, text: str) -> None:
+    assert field_text(value, step, digits) == text
+
+
+def test_a_number_field_shows_the_words_of_its_special_values() -> None:
+    words = AutoWholeOrZero(64, 8192, "never tile", "the device's choice").widget_words
+    shown = [field_text(value, 1, 0, words) for value in (-1, 0, 64, 512)]
+    assert shown == ["auto", "off", "64", "512"]
 
 
 def test_an_optional_whole_number_that_allows_zero_is_a_definition_error() -> None:

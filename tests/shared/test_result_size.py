@@ -73,11 +73,22 @@ def test_on_a_cpu_the_note_gives_this_size_and_the_layer_size_in_rough_minutes()
 
 
 def test_at_layer_size_on_a_cpu_the_note_gives_its_time_alone():
-    options = Options(end_scale=0, initial_iterations=10, iterations=5)
+    options = Options(end_scale=0, initial_iterations=100, iterations=50)
     seconds = rough_seconds(scale_plan(options, (600, 400)), "cpu")
     assert size_note(options, (600, 400), "cpu") == (
         f"{duration_text(seconds).capitalize()} on this CPU (rough).")
     assert "min" in size_note(options, (600, 400), "cpu")
+
+
+def test_a_600_by_400_layer_at_its_size_takes_under_an_hour_not_hours():
+    # The dialog said "About 3.3 h" (50 s per megapixel-iteration, from elapsed times on an
+    # overloaded machine); 240 megapixel-iterations at ~9.4 s plus the face terms' 0.05 s
+    # for each of 3000 iterations is about 40 min (shared/job_time.py gives the sources).
+    assert size_note(Options(end_scale=0), (600, 400), "cpu") == (
+        "About 40 min on this CPU (rough).")
+    no_faces = Options(end_scale=0, face_weight=0, mesh_weight=0)
+    assert rough_seconds(scale_plan(no_faces, (600, 400)), "cpu", faces=False) < (
+        rough_seconds(scale_plan(Options(end_scale=0), (600, 400)), "cpu"))
 
 
 def test_on_a_gpu_or_an_unknown_device_the_note_gives_no_time():

@@ -152,6 +152,6 @@ def test_the_start_says_how_big_the_job_is_and_on_a_cpu_roughly_how_long():
     plan = scale_plan(Options(), (512, 512))
     on_cpu = started_text(Started(job_id="j", sequence=1, run_index=1, device="cpu"), plan)
     assert on_cpu.startswith("Portrait Stylization: painting at 5 sizes up to 512×512 px, ")
-    assert on_cpu.endswith(" h on the CPU (rough estimate)")
+    assert on_cpu.endswith(" min on the CPU (rough estimate)")  # 40-60 min measured (issue 15)
     on_gpu = started_text(Started(job_id="j", sequence=1, run_index=1, device="cuda:0"), plan)
     assert on_gpu == "Portrait Stylization: painting at 5 sizes up to 512×512 px"
