@@ -183,6 +183,7 @@ def _make_field(dialog: GimpUi.ProcedureDialog, spec: ArgumentSpec) -> None:
         spin.set_update_policy(Gtk.SpinButtonUpdatePolicy.IF_VALID)
         spin.connect("output", _show_number, spec)
         if spec.words:
+            spin.set_numeric(False)  # GIMP's spin buttons drop letters: "auto" became ""
             spin.connect("activate", _read_word, spec)
             spin.connect("focus-out-event", _read_word, spec)
         _show_number(spin, spec)
