@@ -73,6 +73,34 @@ def gram(features: torch.Tensor) -> torch.Tensor:
     return matrix @ matrix.transpose(-2, -1) / matrix.shape[-1]
 
 
+def gram_share(features: torch.Tensor, target: torch.Tensor, part: TilePass, key: str,
+               layer: str, eps: float = EPS) -> torch.Tensor:
+    """One tile's share of ``E(G, T)`` (:func:`scaled_squared_error`) with ``G`` the whole
+    image's Gram matrix at ``layer``, from ``features`` ``(1, C, h, w)`` of the tile's window
+    and ``target`` ``T`` ``(1, C, C)``.
+
+    ``G = Σ_tiles F_c F_cᵀ / P`` sums the cores' products (each position once, margins left
+    out) over the ``P`` positions of the whole map (as :func:`tiled_grams`). With ``G`` and
+    ``d = G − T`` from the last pass over the image (``key`` names its sum in ``part``; a pass
+    with none uses this core's own Gram), the gradient is ``(∂E/∂G) · ∂(F_c F_cᵀ / P)/∂F_c``
+    with ``∂E/∂G = 2d / (S₁ + ε) − S₂ sign(d) / (S₁ + ε)²`` (``S₁ = Σ|d|``, ``S₂ = Σd²``):
+    the untiled gradient wherever the features and ``G`` are the whole image's. The value is
+    ``share × E(G, T)``, so a grid's shares add up to that pass's loss. Adds this core's
+    ``F_c F_cᵀ`` to the pass's sums."""
+    tile, stride = part.tile, layer_stride(layer)
+    core = features[(..., *tile.core_in_window(stride))].flatten(-2)
+    positions = (tile.rows.length // stride) * (tile.cols.length // stride)
+    product = core @ core.transpose(-2, -1)
+    part.gather(key, product)
+    whole = part.previous.get(key)  # None before any pass: this core's Gram stands for it
+    estimate = product.detach() / core.shape[-1] if whole is None else whole / positions
+    diff = estimate - target
+    absolute, squared = diff.abs().sum() + eps, diff.pow(2).sum()
+    slope = 2 * diff / absolute - squared / absolute**2 * diff.sign()
+    surrogate = (slope * product).sum() / positions
+    return squared / absolute * part.share + (surrogate - surrogate.detach())
+
+
 def total_variation(image: torch.Tensor) -> torch.Tensor:
     """L2 total variation of ``(N, C, H, W)``, replicate-padded right and bottom by one:
     ``mean(dx² + dy²)``, a scalar (Mahendran and Vedaldi; Crowson's ``TVLoss``)."""
@@ -246,10 +274,15 @@ class StyleLoss(LossTerm[GramTargets]):
 
     def tile_losses(self, features: Features, targets: GramTargets,
                     part: TilePass) -> dict[str, torch.Tensor]:
-        """The Gram matrices of the tile's window against the global targets of the scale,
-        weighted by the tile's share of the image (ALGORITHM.md §7): each tile is held to the
-        whole style."""
-        return {"style": self.losses(features, targets)["style"] * part.share}
+        """The tile's share of the whole image's style term (docs/engine.md, Tiles): the term is
+        a function of the whole image's Gram matrices ``G = Σ_tiles F_c F_cᵀ / P`` (``F_c``
+        the features at the tile's core positions, ``P`` the whole map's positions), so a
+        tile's exact gradient is ``∂E/∂G · ∂(F_c F_cᵀ / P)/∂F_c``. ``∂E/∂G`` is taken at the
+        ``G`` gathered on the last pass over the image (:func:`gram_share`), one step old;
+        the value is the tile's share of the pixels times that pass's loss."""
+        shares = [gram_share(features[layer], target, part, f"style/{layer}", layer)
+                  * self.layer_weights[layer] for layer, target in targets.items()]
+        return {"style": sum(shares)}
 
 
 class TVLoss(LossTerm[dict]):

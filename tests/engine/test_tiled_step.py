@@ -129,21 +129,63 @@ def test_the_content_shares_of_overlapping_tiles_count_every_position_once() -> 
         assert torch.allclose(features.grad, expected.grad, rtol=1e-5, atol=1e-9)
 
 
-def test_each_tile_is_held_to_the_global_style_target_in_proportion_to_its_area(
-        models: ModelBundle) -> None:
-    model = models.vgg()
+def test_the_style_shares_of_overlapping_tiles_count_every_position_once() -> None:
+    size_hw, stride = (203, 190), 8
+    generator = torch.Generator().manual_seed(12)
+    whole = torch.rand(1, 4, size_hw[0] // stride, size_hw[1] // stride, generator=generator)
+    target = gram(torch.rand(whole.shape, generator=generator))
     term = StyleLoss([], [], Options())
-    image = _image(6)
-    first, second = tile_grid(SIZE_HW, 96, context_margin(96), (32, 32))[:2]
-    first_features = model(first.window(image), layers=list(term.vgg_layers))
-    targets = {layer: gram(first_features[layer]) for layer in term.vgg_layers}
-    second_features = model(second.window(image), layers=list(term.vgg_layers))
-    own = term.tile_losses(first_features, targets, TilePass(first, 0.25, {}, {}))
-    other = term.tile_losses(second_features, targets, TilePass(second, 0.25, {}, {}))
-    assert float(own["style"]) == 0.0
-    assert float(other["style"]) == pytest.approx(
-        0.25 * float(term.losses(second_features, targets)["style"]), rel=1e-6)
-    assert float(other["style"]) > 0
+    targets = {"relu4_1": target}  # relu4_1's stride is 8
+    expected = whole.clone().requires_grad_()
+    loss = scaled_squared_error(gram(expected), target) * term.layer_weights["relu4_1"]
+    loss.backward()
+    for first_cores in ((16, 48), (32, 64), (48, 80)):
+        features = whole.clone().requires_grad_()
+        sums: dict = {}
+        for _ in range(2):  # the first pass gathers the whole Gram, the second uses it
+            features.grad, current, total = None, {}, 0
+            tiles = tile_grid(size_hw, 96, context_margin(96), first_cores)
+            for tile in tiles:
+                part = TilePass(tile, tile.core_pixels / (size_hw[0] * size_hw[1]), sums,
+                                current)
+                window = {"relu4_1": _map_windows(tile, stride, features)}
+                share = term.tile_losses(window, targets, part)["style"]
+                share.backward()
+                total += float(share.detach())
+            sums = current
+            assert torch.allclose(current["style/relu4_1"] / whole[0, 0].numel(),
+                                  gram(whole), rtol=1e-5, atol=0)
+        assert total == pytest.approx(float(loss.detach()), rel=1e-5)
+        assert torch.allclose(features.grad, expected.grad, rtol=1e-4, atol=1e-9)
+
+
+def test_with_full_context_the_tiled_style_gradient_is_the_untiled_one(
+        models: ModelBundle) -> None:
+    model, term, size_hw = models.vgg(), StyleLoss([], [], Options()), (192, 192)
+    layers = list(term.vgg_layers)
+    targets = {layer: gram(f) for layer, f in model(_image(13, size_hw), layers=layers).items()
+               if layer in layers}
+    image = _image(14, size_hw).requires_grad_()
+    untiled = term.losses(model(image, layers=layers), targets)["style"]
+    untiled.backward()
+    # 80-px margins hold relu5_1's reach; a 176-px tile leaves a 16-px inner core: 9 tiles
+    tiled, losses = _tiled_gradient(model, [(term, targets)], image.detach(), 176, margin=80)
+    assert len(MovingGrid(176, 0, 80).next(size_hw)) == 9
+    assert losses["style"] == pytest.approx(float(untiled), rel=1e-4)
+    assert torch.allclose(tiled, image.grad, rtol=0, atol=1e-5 * image.grad.abs().max())
+
+
+def test_with_short_context_the_tiled_style_gradient_follows_the_untiled_one(
+        models: ModelBundle) -> None:
+    model, term = models.vgg(), StyleLoss([], [], Options())
+    layers = list(term.vgg_layers)
+    targets = {layer: gram(f) for layer, f in model(_image(15, SMALL_HW), layers=layers).items()
+               if layer in layers}
+    image = _image(16, SMALL_HW).requires_grad_()
+    term.losses(model(image, layers=layers), targets)["style"].backward()
+    tiled, _ = _tiled_gradient(model, [(term, targets)], image.detach(), 96)
+    cosine = torch.nn.functional.cosine_similarity(tiled.flatten(), image.grad.flatten(), dim=0)
+    assert cosine > 0.9
 
 
 def test_the_hook_runs_before_every_tile_and_can_stop_the_step(models: ModelBundle) -> None:
