@@ -27,8 +27,9 @@ class TiledStep:
     ``model``: the job's VGG-19; ``prepared``: each term with its targets at this scale;
     ``grid``: the job's :class:`~backend.engine.tiles.MovingGrid`, asked for a new grid at
     every call; ``image``: the iterate ``(1, 3, H, W)`` in [0, 1]. On creation one pass over
-    the tiles without gradients gathers the whole-image sums the per-position terms normalise
-    by, so the first step is already exact. ``between_tiles`` (when given) is called before
+    the tiles without gradients gathers the whole-image sums the terms need (content's
+    normalisation, style's Gram matrices), so the first step is already exact; each later
+    step uses those its previous pass gathered. ``between_tiles`` (when given) is called before
     each tile, e.g. to check for cancellation by raising.
     """
 
