@@ -157,7 +157,7 @@ def main() -> None:
             "dlib_nme": round(landmark_error(judged_content, judge_face(pixels, box)), 4),
             "seconds_per_iteration": round(seconds_per_iteration(result), 2),
             "time_over_untiled": round(seconds_per_iteration(result) / untiled_time, 2)})
-    write_json(f"tiles-quality-{args.size}px-{args.device}", {
+    write_json(f"tiles-quality-{args.size}px-{args.iterations}it-{args.device}", {
         "size": args.size, "tile_size": args.tile_size, "iterations": args.iterations,
         "border_rows": rows, "border_cols": cols, "face_box": box,
         "borders_crossing_the_face": crossing, "rows": table_rows, "load_averages": loads,
