@@ -2,11 +2,14 @@
 
 The content is the active layer of the active document; the styles are chosen from every layer
 of every open document (a second style with its weight is optional). Below them the options
-(generated), the preview interval, Stylize and Cancel, a progress bar with the scale and
-iteration, and the live preview.
+(generated, with the result size in words above "End scale", :mod:`krita_plugin.size_words`),
+the preview interval, Stylize and Cancel, a progress bar with the scale and iteration, and the
+live preview.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 from krita import DockWidget, Krita
 from PyQt5.QtCore import Qt
@@ -27,9 +30,12 @@ from PyQt5.QtWidgets import (
 
 from krita_plugin import canvas, messages
 from krita_plugin.option_form import OptionForm
-from krita_plugin.settings import LastOptions, load_last, load_settings, save_last
+from krita_plugin.settings import LastOptions, has_last, load_last, load_settings, save_last
+from krita_plugin.size_words import SizeWords
 from krita_plugin.stylization import USER_ERRORS, Stylization, UserError, prepare
+from shared import session
 from shared.framing import ImageData
+from shared.plugin_settings import SettingsError
 from shared.protocol import MAX_STYLES
 
 DOCKER_ID = "portrait_stylization_docker"
@@ -95,7 +101,9 @@ class PortraitStylizationDocker(DockWidget):
         scroll.setWidget(body)
         self.setWidget(scroll)
         self._show_last()
+        self.sizes = SizeWords(self.form, not has_last(), self)
         self.refresh()
+        self.ask_device()
 
     def _style_rows(self) -> QFormLayout:
         rows = QFormLayout()
@@ -117,6 +125,7 @@ class PortraitStylizationDocker(DockWidget):
             self.weight_boxes.append(weight)
         self.refresh_button = QPushButton("Refresh layers")
         self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.ask_device)
         rows.addRow(self.refresh_button)
         return rows
 
@@ -145,6 +154,14 @@ class PortraitStylizationDocker(DockWidget):
     def canvasChanged(self, canvas) -> None:  # noqa: N802 - Krita's name
         self.refresh()
 
+    def ask_device(self) -> None:
+        """Ask a backend that already runs for its device (nothing is started; one second at
+        most when none answers), for the result size's default and time line."""
+        if self.sizes.device is not None:
+            return
+        with contextlib.suppress(SettingsError):  # Stylize says what to do
+            self.sizes.set_device(session.running_device(load_settings()))
+
     def refresh(self) -> None:
         """List the layers of the open documents again and show the content layer."""
         choices = style_choices()
@@ -165,6 +182,9 @@ class PortraitStylizationDocker(DockWidget):
         self.content_label.setText(
             f"Content: '{node.name()}' in {document.name() or 'Untitled'}" if node is not None
             else "Content: open a document and select the layer to stylize")
+        region = canvas.content_region(document, node) if node is not None else None
+        self.sizes.set_content(None if region is None else (region.width, region.height),
+                               document is not None and document.selection() is not None)
 
     def chosen_styles(self) -> tuple[list, list[float] | None]:
         styles, weights = [], []
@@ -221,6 +241,8 @@ class PortraitStylizationDocker(DockWidget):
         self._busy(False)
         self.progress.setValue(PROGRESS_STEPS)
         save_last(self.last)
+        self.sizes.follow_device = False  # the size just used is the one to recall
+        self.sizes.set_device(self.job.device)
         self.status.setText(summary or f"Portrait Stylization: added the layer '{layer.name()}'")
 
     def _on_failed(self, message: str) -> None:

@@ -105,7 +105,7 @@ class OptionForm(QWidget):
         self.editors: dict[str, QWidget] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        main = QFormLayout()
+        main = self.main = QFormLayout()
         layout.addLayout(main)
         self.advanced_button = QToolButton()
         self.advanced_button.setObjectName("advanced_toggle")
@@ -133,6 +133,14 @@ class OptionForm(QWidget):
         layout.addWidget(self.advanced)
         self.advanced.setVisible(False)
         self.advanced_button.toggled.connect(self._show_advanced)
+
+    def add_rows_around(self, name: str, above: tuple[str, QWidget],
+                        below: QWidget) -> None:
+        """Put a labelled row ``above`` (label, widget) the main option ``name``'s editor and a
+        whole-width row ``below`` it."""
+        row, _ = self.main.getWidgetPosition(self.editors[name])
+        self.main.insertRow(row, *above)
+        self.main.insertRow(row + 2, below)
 
     def _show_advanced(self, shown: bool) -> None:
         self.advanced.setVisible(shown)

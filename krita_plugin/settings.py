@@ -68,6 +68,13 @@ def load_last() -> LastOptions:
                                                               ""))
 
 
+def has_last() -> bool:
+    """Whether a stylization from the docker has saved its options (so a size was chosen)."""
+    from krita import Krita
+
+    return bool(Krita.instance().readSetting(SETTINGS_GROUP, LAST_OPTIONS_KEY, ""))
+
+
 def save_last(last: LastOptions) -> None:
     from krita import Krita
 

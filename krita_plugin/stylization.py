@@ -95,6 +95,7 @@ class Stylization(QObject):
     def __init__(self, prepared: Prepared, settings: PluginSettings, parent=None) -> None:
         super().__init__(parent)
         self.prepared = prepared
+        self.device: str | None = None  # the backend's, from the result's metadata
         self.runner = JobRunner(settings, prepared.request,
                                 prepared.request.preview_interval > 0, self)
         self.runner.progress.connect(self.progress)
@@ -115,6 +116,7 @@ class Stylization(QObject):
 
     def _insert(self, image, metadata: dict[str, Any]) -> None:
         prepared = self.prepared
+        self.device = metadata.get("device")
         try:
             data = canvas.result_pixels(image, prepared.result)
             layer = canvas.insert_result(prepared.document, prepared.content, prepared.name,
