@@ -66,8 +66,8 @@ def body():
     yield 100
     docker.refresh()
     REPORT["selection"] = sizes(docker)
-    document.setSelection(Selection())
-    yield 100
+    Krita.instance().action("deselect").trigger()
+    yield from until(lambda: document.selection() is None, 10, "the selection to go")
     docker.refresh()
     choose_style(docker, 0, "Styles ▸ Starry Night")
     set_options(docker.form, {tiny!r})
@@ -124,6 +124,7 @@ def test_the_layer_entry_names_the_selections_size_when_there_is_one(run):
 def test_a_run_at_layer_size_is_not_scaled_up(run):
     before = run.report["before_run"]
     assert (before["chosen"], before["end_scale"]) == ("layer", 0)
+    assert before["entries"][0] == "Layer size ({}×{})".format(*_size(run))
     assert run.report["outcome"].get("finished") == "Starry Night", run.report["outcome"]
     assert run.report["layers"] == ["Starry Night", "Portrait"]
     after = run.report["after_run"]
