@@ -80,20 +80,24 @@ def gram_share(features: torch.Tensor, target: torch.Tensor, part: TilePass, key
     and ``target`` ``T`` ``(1, C, C)``.
 
     ``G = Σ_tiles F_c F_cᵀ / P`` sums the cores' products (each position once, margins left
-    out) over the ``P`` positions of the whole map (as :func:`tiled_grams`). With ``G`` and
-    ``d = G − T`` from the last pass over the image (``key`` names its sum in ``part``; a pass
-    with none uses this core's own Gram), the gradient is ``(∂E/∂G) · ∂(F_c F_cᵀ / P)/∂F_c``
-    with ``∂E/∂G = 2d / (S₁ + ε) − S₂ sign(d) / (S₁ + ε)²`` (``S₁ = Σ|d|``, ``S₂ = Σd²``):
-    the untiled gradient wherever the features and ``G`` are the whole image's. The value is
-    ``share × E(G, T)``, so a grid's shares add up to that pass's loss. Adds this core's
-    ``F_c F_cᵀ`` to the pass's sums."""
+    out) over the ``P`` positions of the whole map (as :func:`tiled_grams`). It is estimated
+    from the sums of the last two passes over the image (``key`` names them in ``part``):
+    ``2 G₁ − G₂``, the linear extrapolation to this iterate (the last pass's ``G₁`` alone
+    while there is one; this core's own Gram before any). With ``d = G − T`` there, the
+    gradient is ``(∂E/∂G) · ∂(F_c F_cᵀ / P)/∂F_c`` with ``∂E/∂G = 2d / (S₁ + ε) − S₂ sign(d)
+    / (S₁ + ε)²`` (``S₁ = Σ|d|``, ``S₂ = Σd²``): the untiled gradient wherever the features
+    and ``G`` are the whole image's. The value is ``share × E(G, T)``, so a grid's shares add
+    up to the estimated loss. Adds this core's ``F_c F_cᵀ`` to the pass's sums."""
     tile, stride = part.tile, layer_stride(layer)
     core = features[(..., *tile.core_in_window(stride))].flatten(-2)
     positions = (tile.rows.length // stride) * (tile.cols.length // stride)
     product = core @ core.transpose(-2, -1)
     part.gather(key, product)
-    whole = part.previous.get(key)  # None before any pass: this core's Gram stands for it
-    estimate = product.detach() / core.shape[-1] if whole is None else whole / positions
+    last, before = part.previous.get(key), part.older.get(key)
+    if last is None:  # no pass yet: this core's own Gram stands for the image's
+        estimate = product.detach() / core.shape[-1]
+    else:
+        estimate = (last if before is None else 2 * last - before) / positions
     diff = estimate - target
     absolute, squared = diff.abs().sum() + eps, diff.pow(2).sum()
     slope = 2 * diff / absolute - squared / absolute**2 * diff.sign()
@@ -278,8 +282,8 @@ class StyleLoss(LossTerm[GramTargets]):
         a function of the whole image's Gram matrices ``G = Σ_tiles F_c F_cᵀ / P`` (``F_c``
         the features at the tile's core positions, ``P`` the whole map's positions), so a
         tile's exact gradient is ``∂E/∂G · ∂(F_c F_cᵀ / P)/∂F_c``. ``∂E/∂G`` is taken at the
-        ``G`` gathered on the last pass over the image (:func:`gram_share`), one step old;
-        the value is the tile's share of the pixels times that pass's loss."""
+        ``G`` extrapolated from the last two passes over the image (:func:`gram_share`); the
+        value is the tile's share of the pixels times the loss there."""
         shares = [gram_share(features[layer], target, part, f"style/{layer}", layer)
                   * self.layer_weights[layer] for layer, target in targets.items()]
         return {"style": sum(shares)}

@@ -42,6 +42,7 @@ class TiledStep:
         self.layers = in_network_order([layer for term, _ in self.per_tile
                                         for layer in term.vgg_layers])
         self.sums: dict[str, torch.Tensor] = {}
+        self.older: dict[str, torch.Tensor] = {}
         with torch.no_grad():
             self.over_tiles(image, self.next_grid(image), backward=False)
 
@@ -64,7 +65,8 @@ class TiledStep:
                    ) -> dict[int, Losses]:
         """One pass of the per-tile terms over ``tiles``: their values summed over the tiles,
         by term; with ``backward``, each tile's gradient added to ``image.grad``. The sums
-        gathered on the pass become those the next pass normalises by."""
+        gathered on the pass become the next pass's ``previous``, and its ``previous`` its
+        ``older``."""
         if not self.per_tile:
             return {}
         pixels = image.shape[-2] * image.shape[-1]
@@ -73,7 +75,7 @@ class TiledStep:
         for tile in tiles:
             if self.between_tiles is not None:
                 self.between_tiles()
-            part = TilePass(tile, tile.core_pixels / pixels, self.sums, current)
+            part = TilePass(tile, tile.core_pixels / pixels, self.sums, current, self.older)
             features = self.model(tile.window(image), layers=self.layers)
             shares = {id(term): term.tile_losses(features, targets, part)
                       for term, targets in self.per_tile}
@@ -82,5 +84,5 @@ class TiledStep:
             for key, losses in shares.items():
                 for name, loss in losses.items():
                     totals[key][name] = totals[key].get(name, 0) + loss.detach()
-        self.sums = current
+        self.older, self.sums = self.sums, current
         return totals

@@ -17,7 +17,7 @@ so no tile border stays in one place long enough to leave a seam, as crowsonkb's
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -244,13 +244,15 @@ class TilePass:
     ``tile``: the tile, whose window's features the term is given; ``share``: its core's
     fraction of the image's pixels, in (0, 1] (the shares of one grid sum to 1); ``previous``:
     whole-image sums the terms gathered on the last pass over the image (empty on the first);
-    ``current``: the same sums being gathered on this pass, each tile adding its core's.
+    ``current``: the same sums being gathered on this pass, each tile adding its core's;
+    ``older``: those of the pass before ``previous`` (empty until there is one).
     """
 
     tile: Tile
     share: float
     previous: dict[str, torch.Tensor]
     current: dict[str, torch.Tensor]
+    older: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def gather(self, key: str, value: torch.Tensor) -> None:
         """Add this tile's ``value`` (a scalar, detached here) to the pass's sum ``key``."""
