@@ -139,11 +139,14 @@ class Options:
         AutoWholeOrZero(MIN_TILE_SIZE, 8192, "never tile", "the device's choice"), None,
         "compute scales whose long side exceeds this (pixels, at least 64) tile by tile on a "
         "moving grid, so memory follows the tile, not the image; 0 never tiles; not set "
-        "(auto): the device's choice, 512 on a CPU, on a GPU only what its free memory needs "
-        "(docs/engine.md, Tiles); a tile too large for the device's memory is made smaller",
+        "(auto): the device's choice, on a CPU the largest tile from 512 down to 256 that "
+        "keeps the job's memory within 1.3 times its 512-px run's, on a GPU only what its free "
+        "memory needs (docs/engine.md, Tiles); a tile too large for the device's memory is "
+        "made smaller",
         label="Tile size (px)",
         tip="Paints large pictures in tiles of this many pixels (at least 64), so memory "
-            "follows the tile, not the picture. Auto lets the backend choose (512 on a CPU); "
+            "follows the tile, not the picture. Auto lets the backend choose (on a CPU 512, "
+            "smaller for large pictures to save memory); "
             "Off paints all at once.")
     random_seed: int = _option(Whole(0, 2**63 - 1), 0, "random seed for the initial noise",
         label="Random seed",

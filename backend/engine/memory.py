@@ -18,8 +18,10 @@ The model (float32; fitted on the CPU at 128-1024 px, bench/memory.py and bench/
 A tiled scale (docs/engine.md, Tiles) keeps the activations of one window at a time, at most
 ``tile_size`` on each side, and the whole-image tensors (iterate, gradient, Adam's moments,
 iterate average, content and its relu4_2 target): :data:`WHOLE_IMAGE_BYTES_PER_PIXEL` per pixel
-of the scale. The tile a job runs with is :func:`plan_tile_size`'s: the option, or the
-device's default (:func:`default_tile_size`), made smaller when it would not fit.
+of the scale. The tile a job runs with is :func:`plan_tile_size`'s: the option, or when it is
+not set the device's choice (:func:`auto_tile_size`: on a CPU the largest tile that keeps the
+job within :data:`CPU_MEMORY_BUDGET` times its 512-px untiled estimate), made smaller when it
+would not fit.
 
 Models themselves are not counted: they are loaded before any job and stay.
 """
@@ -51,23 +53,67 @@ WHOLE_IMAGE_BYTES_PER_PIXEL = 200
 HEADROOM = 1.25  # a job is admitted when HEADROOM × its estimate fits
 MIN_END_SCALE = 32
 CPU_TILE_SIZE = 512
-"""Pixels: the default tile on a CPU (and MPS). A window's activations are then a 512-px run's
-(about 0.9 GiB), while with 16-px margins the windows cover only 1.06 times each side of a
-large image (docs/engine.md, Size, time and memory; bench/RESULTS.md, Full-resolution
-memory)."""
+"""Pixels: the largest automatic tile on a CPU (and MPS). A window's activations are then a
+512-px run's (about 0.9 GiB), while with 16-px margins the windows cover only 1.06 times each
+side of a large image (docs/engine.md, Size, time and memory)."""
+CPU_MEMORY_BUDGET = 1.3
+"""The automatic CPU tile keeps a job's estimate within this many times the estimate of the
+same job at a 512-px end scale, untiled (so its peak resident memory, models included, stays
+within about 1.2 times that run's; bench/RESULTS.md, Full-resolution memory)."""
+CPU_SMALLEST_AUTO_TILE = 256
+"""Pixels: the automatic CPU tile is never smaller. Below it a window's activations are at most
+0.22 GB, so a smaller tile saves little while its windows' 16-px margins make VGG-19 compute
+``(t / (t - 32))²`` times the image's pixels: 1.31 at 256, 1.44 at 192, 1.78 at 128, 4.0 at
+64 (1.14 at 512)."""
+REFERENCE_SCALE = 512
+"""Pixels: the end scale of the untiled job :data:`CPU_MEMORY_BUDGET` is a multiple of."""
 GB = 1e9
 
 
 def default_tile_size(device: torch.device | str) -> int:
-    """The tile size a job with ``tile_size`` not set runs with on ``device``: 0 (untiled) on
-    CUDA, where :func:`plan_tile_size` tiles only what free memory needs; else
-    :data:`CPU_TILE_SIZE`."""
+    """The largest tile a job with ``tile_size`` not set runs with on ``device``: 0 (untiled)
+    on CUDA, where :func:`plan_tile_size` tiles only what free memory needs; else
+    :data:`CPU_TILE_SIZE` (:func:`auto_tile_size` may choose a smaller one)."""
     return 0 if torch.device(device).type == "cuda" else CPU_TILE_SIZE
 
 
-def requested_tile_size(options: Options, device: torch.device | str) -> int:
-    """``options.tile_size``, or :func:`default_tile_size` when it is not set."""
-    return default_tile_size(device) if options.tile_size is None else options.tile_size
+def auto_tile_size(options: Options, content_size: tuple[int, int],
+                   style_sizes: Sequence[tuple[int, int]], device: torch.device | str,
+                   budget: float = CPU_MEMORY_BUDGET) -> int:
+    """The tile size (pixels; 0 untiled) of a job with ``tile_size`` not set on ``device``:
+    0 on CUDA; else the largest multiple of :data:`~backend.engine.tiles.ALIGN` from
+    :data:`CPU_TILE_SIZE` down to :data:`CPU_SMALLEST_AUTO_TILE` whose estimate
+    (:func:`estimate_peak_bytes`) is within ``budget`` (a ratio, default
+    :data:`CPU_MEMORY_BUDGET`) times the same job's at a :data:`REFERENCE_SCALE`-px end scale,
+    untiled; :data:`CPU_SMALLEST_AUTO_TILE` when none is (at 1.3, when the whole-image tensors
+    alone come near the budget: from about 2100 × 1575 px at 4:3).
+
+    ``content_size`` and ``style_sizes``: ``(w, h)`` in pixels. Never raises for valid
+    options. Whether the tile fits the device's free memory is :func:`plan_tile_size`'s
+    question, not this one's."""
+    largest = default_tile_size(device)
+    if largest == 0:
+        return 0
+    reference = options.replace(end_scale=REFERENCE_SCALE, tile_size=0,
+                                min_scale=min(options.min_scale, REFERENCE_SCALE))
+    most = budget * estimate_peak_bytes(reference, content_size, style_sizes, device)
+    for tile_size in range(largest, CPU_SMALLEST_AUTO_TILE - 1, -ALIGN):
+        if estimate_peak_bytes(options.replace(tile_size=tile_size), content_size,
+                               style_sizes, device) <= most:
+            return tile_size
+    return CPU_SMALLEST_AUTO_TILE
+
+
+def requested_tile_size(options: Options, device: torch.device | str,
+                        content_size: tuple[int, int] | None = None,
+                        style_sizes: Sequence[tuple[int, int]] = ()) -> int:
+    """``options.tile_size``; when it is not set, :func:`auto_tile_size` for a content of
+    ``content_size`` ``(w, h)``, or :func:`default_tile_size` when that is not given."""
+    if options.tile_size is not None:
+        return options.tile_size
+    if content_size is None:
+        return default_tile_size(device)
+    return auto_tile_size(options, content_size, style_sizes, device)
 
 
 def _window_pixels(size: tuple[int, int], tile_size: int) -> int:
@@ -87,7 +133,7 @@ def estimate_peak_bytes(options: Options, content_size: tuple[int, int],
     ``content_size`` and ``style_sizes``: ``(w, h)`` of the images as submitted, in pixels. On
     CUDA the same model holds to within its allocator's rounding. Never raises for valid
     options."""
-    tile_size = requested_tile_size(options, device)
+    tile_size = requested_tile_size(options, device, content_size, style_sizes)
     final = job_scales(options, content_size)[-1]
     w, h = size_to_fit(content_size, final, scale_up=True)
     window = _window_pixels((w, h), tile_size)
@@ -113,7 +159,7 @@ def plan_tile_size(options: Options, content_size: tuple[int, int],
 
     Raises :class:`~backend.engine.events.OutOfMemory` with one line naming the sizes that fit
     when none does (or when ``tile_size`` 0 does not)."""
-    requested = requested_tile_size(options, device)
+    requested = requested_tile_size(options, device, content_size, style_sizes)
 
     def fits(tile_size: int) -> bool:
         need = estimate_peak_bytes(options.replace(tile_size=tile_size), content_size,

@@ -12,8 +12,11 @@ import pytest
 from backend.engine.events import OutOfMemory
 from backend.engine.images import ImageInputError
 from backend.engine.memory import (
+    CPU_MEMORY_BUDGET,
+    CPU_SMALLEST_AUTO_TILE,
     CPU_TILE_SIZE,
     HEADROOM,
+    auto_tile_size,
     available_bytes,
     default_tile_size,
     estimate_peak_bytes,
@@ -112,9 +115,50 @@ def test_tiled_the_estimate_grows_far_slower_with_the_image_than_untiled():
     assert tiled[1] / tiled[0] < 4
 
 
-def test_the_default_tile_is_512_px_on_a_cpu_and_untiled_on_cuda():
+def test_the_largest_automatic_tile_is_512_px_on_a_cpu_and_untiled_on_cuda():
     assert default_tile_size("cpu") == CPU_TILE_SIZE == 512
     assert default_tile_size("cuda") == 0
+    assert auto_tile_size(FULL_SIZE, (4096, 3072), STYLES, "cuda") == 0
+
+
+SIDES = (512, 1024, 2048, 4096)
+
+
+@pytest.mark.parametrize(("budget", "tiles"), [(CPU_MEMORY_BUDGET, [512, 448, 256, 256]),
+                                               (1.5, [512, 496, 336, 256]),
+                                               (2.0, [512, 512, 464, 256])])
+def test_the_automatic_cpu_tile_is_the_largest_within_the_budget_of_a_512_px_run(budget, tiles):
+    sizes = [(side, side * 3 // 4) for side in SIDES]
+    chosen = [auto_tile_size(FULL_SIZE, size, STYLES, "cpu", budget) for size in sizes]
+    assert chosen == tiles
+    for size, tile in zip(sizes, chosen, strict=True):
+        most = budget * estimate_peak_bytes(FULL_SIZE.replace(end_scale=512, tile_size=0), size,
+                                            STYLES)
+        need, larger = (estimate_peak_bytes(FULL_SIZE.replace(tile_size=t), size, STYLES)
+                        for t in (tile, tile + 16))
+        assert tile % 16 == 0 and CPU_SMALLEST_AUTO_TILE <= tile <= CPU_TILE_SIZE
+        assert need <= most or tile == CPU_SMALLEST_AUTO_TILE, (size, need / most)
+        assert larger > most or tile == CPU_TILE_SIZE, size
+
+
+def test_at_4096_px_the_smallest_automatic_tile_runs_over_budget_while_memory_allows():
+    size = (4096, 3072)
+    need = estimate_peak_bytes(FULL_SIZE, size, STYLES)
+    assert need == estimate_peak_bytes(FULL_SIZE.replace(tile_size=CPU_SMALLEST_AUTO_TILE),
+                                       size, STYLES)
+    reference = estimate_peak_bytes(FULL_SIZE.replace(end_scale=512, tile_size=0), size, STYLES)
+    assert need > 3 * reference  # the whole-image tensors alone: 200 bytes a pixel
+    assert plan_tile_size(FULL_SIZE, size, STYLES, "cpu", None) == CPU_SMALLEST_AUTO_TILE
+    assert plan_tile_size(FULL_SIZE, size, STYLES, "cpu", int(HEADROOM * need)) == 256
+    smaller = int(HEADROOM * estimate_peak_bytes(FULL_SIZE.replace(tile_size=128), size, STYLES))
+    assert 128 <= plan_tile_size(FULL_SIZE, size, STYLES, "cpu", smaller) < 256
+
+
+def test_an_explicit_tile_size_is_kept_whatever_the_budget_of_a_512_px_run():
+    options = FULL_SIZE.replace(tile_size=512)
+    assert plan_tile_size(options, (4096, 3072), STYLES, "cpu", None) == 512
+    assert estimate_peak_bytes(options, PHOTO, STYLES) > estimate_peak_bytes(FULL_SIZE, PHOTO,
+                                                                              STYLES)
 
 
 def test_a_tile_too_large_for_the_budget_is_made_the_largest_smaller_one_that_fits():
