@@ -1,7 +1,7 @@
 """Tiled steps against untiled ones: time per iteration and peak memory (issue 11).
 
     python bench/tiles.py overhead [--size 1024] [--tile-size 512] [--pairs 2] [--device cpu]
-    python bench/tiles.py memory [--full] [--device cpu]
+    python bench/tiles.py memory [--full [--keep-untiled]] [--device cpu]
     python bench/tiles.py schedule [--device cpu]
     python bench/tiles.py settle [--size 256] [--iterations 40] [--device cpu]
 
@@ -42,7 +42,12 @@ from backend.engine import stylize  # noqa: E402
 from backend.engine.events import OutOfMemory  # noqa: E402
 from backend.engine.images import prepare  # noqa: E402
 from backend.engine.losses import ContentLoss, StyleLoss, TVLoss  # noqa: E402
-from backend.engine.memory import default_tile_size, estimate_peak_bytes  # noqa: E402
+from backend.engine.memory import (  # noqa: E402
+    CPU_MEMORY_BUDGET,
+    CPU_SMALLEST_AUTO_TILE,
+    default_tile_size,
+    estimate_peak_bytes,
+)
 from backend.engine.stylize import _gradient  # noqa: E402
 from backend.engine.terms import ScaleInputs  # noqa: E402
 from backend.engine.tiled_step import TiledStep  # noqa: E402
@@ -128,7 +133,7 @@ def peak_of_run(width: int, height: int, end_scale: int, tile_size: int | None,
                       initial_iterations=1, tile_size=tile_size)
     estimate = estimate_peak_bytes(options, (width, height), [style.size], models.device)
     row = {"size": f"{width}x{height}", "end_scale": end_scale,
-           "tile_size": "default" if tile_size is None else tile_size,
+           "tile_size": "auto" if tile_size is None else tile_size,
            "estimate_mb": round(estimate / 2**20)}
     if models.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
@@ -176,8 +181,18 @@ def estimate_row(width: int, height: int, end_scale: int, tile_size: int | None,
     estimate = estimate_peak_bytes(options, (width, height), [photo("starry_night").size],
                                    device)
     return {"size": f"{width}x{height}", "end_scale": end_scale,
-            "tile_size": "default" if tile_size is None else tile_size,
+            "tile_size": "auto" if tile_size is None else tile_size,
             "estimate_mb": round(estimate / 2**20), "not_run": "estimate only"}
+
+
+def earlier_row(run: tuple[int, int, int, int], device: str) -> dict:
+    """The row of ``run`` from the last ``memory`` JSON, not run again (``--keep-untiled``)."""
+    found = json.loads((Path(__file__).parent / "results" /
+                        f"tiles-memory-{device}.json").read_text())
+    size = f"{run[0]}x{run[1]}"
+    row = next(r for r in found["rows"] if r["size"] == size and r["tile_size"] == run[3])
+    return {**row, "earlier_run": f"{found['machine']}, load averages "
+                                  f"{found['load_averages']}"}
 
 
 def memory(args: argparse.Namespace) -> None:
@@ -187,6 +202,9 @@ def memory(args: argparse.Namespace) -> None:
     rows = []
     for run in runs:
         measured = args.full or run[0] <= 1024
+        if measured and args.keep_untiled and run[0] > 1024 and run[3] == 0:
+            rows.append(earlier_row(run, args.device))
+            continue
         rows.append(in_child(args, *run) if measured else estimate_row(*run, args.device))
         loads.append(_load())
     small = rows[0]["peak_mb"]
@@ -203,15 +221,22 @@ def memory(args: argparse.Namespace) -> None:
             table.append(f"| {row['size']} | {row['tile_size']} | {why} | | "
                          f"{row['estimate_mb']} | |")
             continue
+        earlier = " (earlier run, not rerun)" if "earlier_run" in row else ""
         table.append(f"| {row['size']} | {row['tile_size']} ({row['ran_tile_size']}) | "
-                     f"{row['peak_mb']} | {row['peak_over_512_untiled']} | "
+                     f"{row['peak_mb']}{earlier} | {row['peak_over_512_untiled']} | "
                      f"{row['estimate_mb']} | {row['seconds']} |")
     kind = "peak RSS of the process" if args.device == "cpu" else "torch.cuda.max_memory_allocated"
-    default = default_tile_size(args.device) or "untiled unless memory needs"
+    default = (f"the largest from {default_tile_size(args.device)} down to "
+               f"{CPU_SMALLEST_AUTO_TILE} px whose estimate is within {CPU_MEMORY_BUDGET} × "
+               f"the 512-px untiled run's" if default_tile_size(args.device)
+               else "untiled unless memory needs")
+    earlier = [f"{r['size']} tile_size {r['tile_size']} from an earlier run ({r['earlier_run']})"
+               for r in rows if "earlier_run" in r]
     settings = (f"One scale, 1 iteration per run, one process per run, {kind}; content "
-                f"astronaut resized, style Starry Night, face terms off, {WEIGHTS}; default "
+                f"astronaut resized, style Starry Night, face terms off, {WEIGHTS}; auto "
                 f"tile on {args.device}: {default}; estimates above the loaded models "
-                f"(backend/engine/memory.py); load averages {loads}")
+                f"(backend/engine/memory.py); load averages {loads}"
+                + "".join(f"; {line}" for line in earlier))
     append_section(f"Full-resolution memory ({args.device})", settings, table)
 
 
@@ -286,6 +311,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--full", action="store_true",
                         help="memory: run the 2048x1536 rows too (hours on a shared CPU)")
+    parser.add_argument("--keep-untiled", action="store_true",
+                        help="memory --full: keep the 2048x1536 untiled row of the last JSON "
+                             "instead of running it again (about 9 GB)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

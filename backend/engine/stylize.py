@@ -23,7 +23,7 @@ from backend.engine.events import (
     is_out_of_memory,
 )
 from backend.engine.faces import FaceGuide
-from backend.engine.fidelity import faces_metadata
+from backend.engine.fidelity import detect_faces_first, faces_metadata
 from backend.engine.images import SourceImage, prepare
 from backend.engine.losses import normalised
 from backend.engine.memory import available_bytes, plan_tile_size
@@ -216,6 +216,8 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         threads.apply(fresh=True)
     loaded = time.perf_counter()
     generator = torch.Generator().manual_seed(options.random_seed)
+    final = size_to_fit(content.size, scales[-1], scale_up=True)
+    detect_faces_first(content.tensor(final).to(device), options, models)
     size = size_to_fit(content.size, scales[0], scale_up=True)
     image = _initial_image(options.init, content, job.styles, job.weights, size,
                            generator).to(device)
@@ -265,6 +267,9 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
             image.copy_(average.get())
         scale_times.append(round(time.perf_counter() - scale_started, 3))
     result = average.get().detach().clamp(0, 1)
+    # The last scale's whole-image state (Adam's moments, gradient, targets) is freed before the
+    # fidelity report (docs/engine.md, Size, time and memory).
+    del optimizer, tiled, prepared, image
     guide = next((term for term in terms if isinstance(term, FaceGuide)), None)
     faces = faces_metadata(content_image, result, content.size, options, models, guide)
     output = job.background.finish(result[0].permute(1, 2, 0).cpu().numpy(),
