@@ -47,7 +47,7 @@ from shared.options import MIN_TILE_SIZE, Options
 TRAINING_BYTES_PER_PIXEL = 3400
 INFERENCE_BYTES_PER_PIXEL = 900
 FACE_TERMS_BYTES = 36 * 2**20
-FIDELITY_BYTES_PER_FACE = 15 * 2**20
+FIDELITY_BYTES_PER_FACE = 12 * 2**20  # with the last scale's optimizer and targets freed first
 FIXED_BYTES = 32 * 2**20
 WHOLE_IMAGE_BYTES_PER_PIXEL = 200
 HEADROOM = 1.25  # a job is admitted when HEADROOM × its estimate fits
