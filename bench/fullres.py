@@ -262,19 +262,22 @@ def main() -> None:
             f"{r['peak_mb']} | **{r['peak_over_512_untiled']}** ({r['baseline_peak_mb']}) | "
             f"{estimates['full']} | {r['wall_s']} ({r['engine_s']}) | "
             f"{r['load_averages'][0]}–{r['load_averages'][1]} | {r['seam_ratio']} |")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
     settings = (
-        "`python bench/fullres.py`: content the astronaut's upper 512×384 (scikit-image, a "
-        "face) scaled to 2048×1536, style Starry Night; one job per client, each in its own "
-        "real process: the CLI (`stylize --end-scale full`), a backend driven by shared's "
-        "client, and headless GIMP 3 running the plug-in with end-scale 0 (\"Layer size\") "
-        "against a backend. A SHORT LADDER: min_scale 1024, end full (1024, 1448, 2048 px), 1 "
-        "iteration per scale, default face terms and tile size: the figures show memory and "
-        "the size path, not a finished artwork. Peak RSS: the CLI's ru_maxrss; a backend's "
-        "VmHWM, reset after its baseline job; baseline: a 512-px untiled job (1 iteration) in "
-        f"the same kind of process (estimate {estimates['512_untiled']} MB); estimates are "
-        "above the loaded models (backend/engine/memory.py). Wall time: the full job alone "
-        "(the CLI: process start to exit, model load included; the server: submit to result; "
-        "GIMP: its start to its exit); engine s: the job's own total (metadata). Seam ratio: "
+        f"`python bench/fullres.py` at {commit}: content the astronaut's upper 512×384 "
+        "(scikit-image, a face) scaled to 2048×1536, style Starry Night; one job per client, "
+        "each in its own real process: the CLI (`stylize --end-scale full`), a backend driven "
+        "by shared's client, and headless GIMP 3 running the plug-in with end-scale 0 "
+        "(\"Layer size\") against a backend. A SHORT LADDER: min_scale 1024, end full (1024, "
+        "1448, 2048 px), 1 iteration per scale, default face terms and tile size: the figures "
+        "show memory and the size path, not a finished artwork. Peak RSS: the CLI's "
+        "ru_maxrss; a backend's VmHWM, reset after its baseline job; baseline: a 512-px "
+        "untiled job (1 iteration) in the same kind of process (estimate "
+        f"{estimates['512_untiled']} MB); estimates are above the loaded models "
+        "(backend/engine/memory.py). Wall time: the full job alone (the CLI: process start to "
+        "exit, model load included; the server: submit to result; GIMP: its start to its "
+        "exit); engine s: the job's own total (metadata). Seam ratio: "
         "bench/tiles_quality.py's measure at the borders of the tile grid in the middle of "
         f"its range, about 1 for no seam. {WEIGHTS}; load averages {loads}")
     append_section("Full resolution through every client (2048×1536, cpu)", settings, table)
