@@ -155,9 +155,9 @@ def report_needs(options: Options) -> list[ModelNeed]:
 def detect_faces_first(content: torch.Tensor, options: Options, models: ModelBundle) -> None:
     """Run the face detection the fidelity report (and the face terms, at the final scale) will
     ask for on ``content`` ``(1, 3, H, W)`` in [0, 1], the content at the output size, now:
-    MTCNN's pyramid is a transient of about 130 bytes per pixel, so run before the scales'
-    whole-image tensors exist it no longer adds to them (a 2048-px tiled job's peak was this
-    detection, after its iterations). The detector caches the result by pixels, so
+    MTCNN's pyramid is a transient (about 100 MB at 2048 × 1536), so run before the scales'
+    whole-image tensors exist it no longer adds to them (bench/RESULTS.md, Full-resolution
+    memory). The detector caches the result by pixels, so
     :func:`faces_metadata` gets the same faces without detecting again. Nothing is detected
     when ``options.face_boxes`` are given."""
     if not options.face_boxes:
