@@ -44,7 +44,7 @@ from backend.weights import RandomWeightsWarning, WeightsConfig  # noqa: E402
 from bench.preset_measures import final_losses, judge_columns, judged  # noqa: E402
 from bench.report import append_section, write_json  # noqa: E402
 from shared.options import Options  # noqa: E402
-from shared.presets import PRESETS  # noqa: E402
+from shared.presets import PRESETS, with_preset  # noqa: E402
 from tests.photos import photo  # noqa: E402
 
 PORTRAITS = ("astronaut", "portrait_a", "portrait_b")
@@ -53,6 +53,7 @@ END_SCALE = 256
 CURVE_EVERY = 10  # iterations between the points of a stored loss curve
 RUNS = Path(os.environ.get("PORTRAIT_BENCH_RUNS",
                            Path.home() / ".cache" / "portrait-stylization-bench" / "presets"))
+PRECISION_NAMES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 LOSS_TOLERANCE = 0.03  # the goals: within 3 % of the default's final loss,
 WORK_LIMIT = 0.15  # at most 15 % of its iterations·pixels,
 NME_TOLERANCE = 0.10  # and a face judge's NME at most 10 % worse
@@ -99,6 +100,7 @@ def run(portrait: str, config: str, extra: dict, threads: int) -> dict:
            "iterations_pixels": work, "seconds": round(seconds, 1),
            "load_average": round(os.getloadavg()[1], 2), "threads": threads,
            "scales_s": result.metadata["timings"]["scales_s"],
+           "precision": result.metadata["precision"],
            **final_losses(result, content, style, judging, models),
            **judge_columns(fidelity), **judged(result, content, judging, models),
            "weights": models.weights_used, "curve": curve}
@@ -123,11 +125,13 @@ def compare(base: dict | None, other: dict) -> dict:
         value = final_loss if key == "loss" else (lambda run: run[key])
         return value(other) / value(base)
 
-    schedule = other["options"]
+    schedule = with_preset(Options.from_dict(other["options"]))  # what the run ran
+    precision = other.get("precision", schedule.precision)  # the run's, when it recorded it
     return {"portrait": other["portrait"], "config": other["config"],
-            "schedule": f"{schedule['initial_iterations']} + {schedule['iterations']}/scale, "
-                        f"avg_decay {schedule['avg_decay']:g}, early_stop "
-                        f"{schedule.get('early_stop', 0):g}",
+            "schedule": f"{schedule.initial_iterations} + {schedule.iterations}/scale, "
+                        f"step {schedule.step_size:g}, avg_decay {schedule.avg_decay:g}, "
+                        f"early_stop {schedule.early_stop:g}, min_scale {schedule.min_scale}, "
+                        f"{PRECISION_NAMES.get(precision, precision)}",
             "iterations_pixels": other["iterations_pixels"],
             "work_ratio": ratio("iterations_pixels"),
             "loss": final_loss(other), "loss_ratio": ratio("loss"),
