@@ -141,7 +141,7 @@ class Options:
         "moving grid, so memory follows the tile, not the image; 0 never tiles; not set "
         "(auto): the device's choice, on a CPU the largest tile from 512 down to 256 that "
         "keeps the job's memory within 1.3 times its 512-px run's, on a GPU only what its free "
-        "memory needs (docs/engine.md, Tiles); a tile too large for the device's memory is "
+        "memory needs (docs/large-images.md, Tiles); a tile too large for the device's memory is "
         "made smaller",
         label="Tile size (px)",
         tip="Paints large pictures in tiles of this many pixels (at least 64), so memory "

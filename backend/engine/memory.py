@@ -15,7 +15,7 @@ The model (float32; fitted on the CPU at 128-1024 px, bench/memory.py and bench/
   FaceMesh without gradients over :data:`FACE_CHUNK` faces at a time;
 - plus :data:`FIXED_BYTES` of tensors whose size does not grow with the image.
 
-A tiled scale (docs/engine.md, Tiles) keeps the activations of one window at a time, at most
+A tiled scale (docs/large-images.md, Tiles) keeps the activations of one window at a time, at most
 ``tile_size`` on each side, and the whole-image tensors (iterate, gradient, Adam's moments,
 iterate average, content and its relu4_2 target): :data:`WHOLE_IMAGE_BYTES_PER_PIXEL` per pixel
 of the scale. The tile a job runs with is :func:`plan_tile_size`'s: the option, or when it is
@@ -55,7 +55,7 @@ MIN_END_SCALE = 32
 CPU_TILE_SIZE = 512
 """Pixels: the largest automatic tile on a CPU (and MPS). A window's activations are then a
 512-px run's (about 0.9 GiB), while with 16-px margins the windows cover only 1.06 times each
-side of a large image (docs/engine.md, Size, time and memory)."""
+side of a large image (docs/large-images.md, Size, time and memory)."""
 CPU_MEMORY_BUDGET = 1.3
 """The automatic CPU tile keeps a job's estimate within this many times the estimate of the
 same job at a 512-px end scale, untiled (so its peak resident memory, models included, stays

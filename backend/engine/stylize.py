@@ -107,7 +107,7 @@ def stylize(content: ImageLike, styles: Sequence[ImageLike],
     :class:`ProgressEvent` after every iteration (with a preview every ``preview_interval``
     iterations when > 0). ``cancel`` is checked every iteration and before every tensor
     operation of the forward and the backward pass, the set-up and the fidelity report (and
-    before every tile of a tiled step, docs/engine.md, Tiles); when set, :class:`Cancelled` is
+    before every tile of a tiled step, docs/large-images.md, Tiles); when set, :class:`Cancelled` is
     raised. The tile size is :func:`~backend.engine.memory.plan_tile_size`'s for the device's
     free memory (a job that fits in none raises :class:`OutOfMemory` before it starts, in one
     line). ``models`` keeps models loaded across calls (a new bundle is made if None);
@@ -268,7 +268,7 @@ def _run(job: Job, models: ModelBundle, on_progress: ProgressCallback, cancel: C
         scale_times.append(round(time.perf_counter() - scale_started, 3))
     result = average.get().detach().clamp(0, 1)
     # The last scale's whole-image state (Adam's moments, gradient, targets) is freed before the
-    # fidelity report (docs/engine.md, Size, time and memory).
+    # fidelity report (docs/large-images.md, Size, time and memory).
     del optimizer, tiled, prepared, image
     guide = next((term for term in terms if isinstance(term, FaceGuide)), None)
     faces = faces_metadata(content_image, result, content.size, options, models, guide)

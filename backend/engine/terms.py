@@ -118,7 +118,7 @@ class LossTerm(ABC, Generic[Targets]):
 
     def tile_losses(self, features: Features, targets: Targets,
                     part: TilePass) -> dict[str, torch.Tensor]:
-        """This term's share of a tiled step from one tile (docs/engine.md, Tiles), by name:
+        """This term's share of a tiled step from one tile (docs/large-images.md, Tiles), by name:
         ``features`` are those of the tile's window. Over the tiles of a grid, the shares'
         values add up to the term's value and their gradients to the step's gradient. Only
         terms with ``vgg_layers`` are asked (the others are computed on the whole image); one
