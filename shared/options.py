@@ -57,6 +57,11 @@ EARLY_STOP_WINDOW = 25  # iterations whose mean loss early_stop compares with th
 FACENET_CHILDREN = 15  # InceptionResnetV1 children usable as feature layers (0..14)
 PIXELS = Whole(32, 8192)  # an image side in pixels
 HIGH_SCALE = 1024  # pixels: scales above it refine detail (high_scale_iterations)
+# Iterations at most at a scale above HIGH_SCALE when high_scale_iterations is not set: on the
+# warm-started rungs of bench/tiles.py settle, 100 iterations reach 96-97 % of the loss drop of
+# 150, and the default schedule's end scale is within 1 % of its 500-iteration loss after 100
+# (bench/RESULTS.md, "Loss over the iterations per rung", "Presets"; docs/large-images.md).
+HIGH_SCALE_ITERATIONS = 100
 MIN_TILE_SIZE = 64  # pixels: a tile holds a 16-px core inside its context margins
 WEIGHT = Real(0.0, 1e4)  # a loss term's weight
 # The face weights' dialog steps: from a default of 1 or 0 a field would show one digit, and a
@@ -100,10 +105,12 @@ class Options:
     high_scale_iterations: int | None = _option(
         OptionalWhole(1, 100000), None, f"Adam iterations at scales whose long side exceeds "
         f"{HIGH_SCALE} px, after the first scale (they refine detail; the structure is settled "
-        "below); not set: iterations",
+        f"below); not set: iterations, at most {HIGH_SCALE_ITERATIONS} (measured: "
+        "docs/large-images.md)",
         label="Steps at large sizes",
         tip="Refinement steps at sizes above 1024 px, which only refine detail (0: as Steps "
-            "per size); fewer save much time on big pictures.")
+            f"per size, at most {HIGH_SCALE_ITERATIONS}); fewer save much time on big "
+            "pictures.")
     initial_iterations: int = _option(Whole(1, 100000), 1000, "Adam iterations at the first "
                                       "scale",
         label="Steps at first size",

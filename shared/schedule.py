@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.options import HIGH_SCALE, Options
+from shared.options import HIGH_SCALE, HIGH_SCALE_ITERATIONS, Options
 from shared.presets import with_preset
 
 
@@ -43,11 +43,13 @@ def job_scales(options: Options, content_size: tuple[int, int]) -> list[int]:
 
 def scale_iterations(options: Options, scales: list[int]) -> list[int]:
     """Adam iterations at each of ``scales`` (long sides in pixels, ascending):
-    ``initial_iterations`` at the first, then ``iterations``, or ``high_scale_iterations``
-    (when set) at scales above :data:`shared.options.HIGH_SCALE`."""
-    later = [options.high_scale_iterations
-             if options.high_scale_iterations is not None and scale > HIGH_SCALE
-             else options.iterations for scale in scales[1:]]
+    ``initial_iterations`` at the first, then ``iterations``; at scales above
+    :data:`shared.options.HIGH_SCALE` ``high_scale_iterations``, or when it is not set
+    ``iterations`` but at most :data:`shared.options.HIGH_SCALE_ITERATIONS` (they refine
+    detail; the measurement behind the number: docs/large-images.md, Large sizes)."""
+    high = (options.high_scale_iterations if options.high_scale_iterations is not None
+            else min(options.iterations, HIGH_SCALE_ITERATIONS))
+    later = [high if scale > HIGH_SCALE else options.iterations for scale in scales[1:]]
     return [options.initial_iterations, *later]
 
 

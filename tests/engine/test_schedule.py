@@ -50,8 +50,13 @@ def test_high_scale_iterations_apply_above_1024_px_after_the_first_scale() -> No
     assert scale_iterations(options, [1448, 2048]) == [1000, 80]
 
 
-def test_without_high_scale_iterations_every_later_scale_has_crowsons_iterations() -> None:
-    assert scale_iterations(Options(), [128, 181, 1448]) == [1000, 500, 500]
+def test_without_high_scale_iterations_scales_above_1024_px_have_at_most_100() -> None:
+    assert scale_iterations(Options(), [128, 181, 1024, 1448]) == [1000, 500, 500, 100]
+    assert scale_iterations(Options(iterations=40), [724, 1448, 2048]) == [1000, 40, 40]
+
+
+def test_the_default_ladder_to_512_px_keeps_crowsons_iterations() -> None:
+    assert scale_iterations(Options(), [128, 181, 256, 362, 512]) == [1000] + [500] * 4
 
 
 def test_scale_ladder_stops_before_going_under_min_scale() -> None:
