@@ -85,7 +85,9 @@ class Options:
         label="Smoothness",
         tip="Calms fine speckle and noise in the result: higher gives smoother, softer "
             "surfaces.")
-    min_scale: int = _option(PIXELS, 128, "the first scale (long side, pixels)",
+    min_scale: int = _option(PIXELS, 128, "the smallest first scale (long side, pixels): the "
+                             "ladder steps down from end_scale by factors of √2 while it stays "
+                             "at or above this, so the first scale is between this and √2 × it",
         label="First size (px)",
         tip="The long side, in pixels, of the first and coarsest pass, where the overall look"
             " forms; the picture is then refined at larger sizes up to the result size.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
@@ -11,7 +12,9 @@ from tqdm import tqdm
 from backend.models.bundle import ModelBundle
 from backend.threads import AUTO, ThreadPolicy, ThreadsError, parse_threads
 from backend.weights import WeightsConfig
+from shared.job_time import TimeLeft, duration_text
 from shared.messages import Done, JobEvent, Progress, Queued
+from shared.schedule import ScaleStep
 
 
 def add_model_flags(parser: argparse.ArgumentParser) -> None:
@@ -55,8 +58,16 @@ class ProgressBar:
     job (:mod:`shared.messages`) by either back end: ``Queued`` shows the position, ``Progress``
     the scale, size and total loss, ``Done`` fills the bar."""
 
-    def __init__(self, total_iterations: int) -> None:
-        self.bar = tqdm(total=total_iterations, unit="it", dynamic_ncols=True)
+    def __init__(self, total_iterations: int, plan: Sequence[ScaleStep] | None = None,
+                 prior: float | None = None) -> None:
+        """With the job's ``plan`` the time left follows its megapixel-iterations
+        (:class:`shared.job_time.TimeLeft`, ``prior`` seconds per megapixel-iteration until
+        iterations are timed) instead of tqdm's count of iterations, which a ladder's small
+        first scales make far too hopeful."""
+        self.time_left = TimeLeft(plan, prior) if plan else None
+        form = ("{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+                if self.time_left else None)
+        self.bar = tqdm(total=total_iterations, unit="it", dynamic_ncols=True, bar_format=form)
         self._scale_iterations: dict[int, int] = {}  # iterations of each scale seen so far
 
     def show(self, event: JobEvent) -> None:
@@ -67,8 +78,15 @@ class ProgressBar:
             done = event.iteration + sum(count for scale, count in self._scale_iterations.items()
                                          if scale < event.scale_index)
             self.bar.set_description(event.scale_label(), refresh=False)
+            postfix = {}
             if event.losses.get("total") is not None:
-                self.bar.set_postfix(loss=f"{event.losses['total']:.4g}", refresh=False)
+                postfix["loss"] = f"{event.losses['total']:.4g}"
+            left = self.time_left.update(event.scale_index, event.iteration) \
+                if self.time_left else None
+            if left is not None:
+                postfix["left"] = duration_text(left)
+            if postfix:
+                self.bar.set_postfix(postfix, refresh=False)
             self.bar.update(done - self.bar.n)
         elif isinstance(event, Done):
             self.bar.update(self.bar.total - self.bar.n)

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from backend.cli.common import InterruptCancel, ProgressBar, model_bundle
+from backend.cli.job_plan import plan_text
 from backend.cli.option_args import add_option_flags, options_from_args
 from backend.cli.outputs import (
     PreviewFile,
@@ -36,6 +37,7 @@ from backend.engine import ProgressEvent, Result, model_needs, stylize
 from backend.engine.imageio import read_image
 from backend.engine.schedule import job_scales, scale_iterations
 from backend.engine.sizes import check_sizes
+from backend.models.bundle import pick_device
 from backend.server.images import (
     image_data_from_source,
     image_data_to_array,
@@ -43,9 +45,11 @@ from backend.server.images import (
 )
 from backend.server.security import KeyFiles
 from shared.client import Client, ImageData, Job
+from shared.job_time import seconds_per_megapixel
 from shared.messages import Preview, Progress
 from shared.options import Options
 from shared.presets import with_preset
+from shared.schedule import scale_plan
 
 SourceImage = Image.Image | np.ndarray  # as read_image returns it
 
@@ -223,7 +227,18 @@ def run_job(args: argparse.Namespace, backend: Backend, request: JobRequest | No
     check_sizes(source_size(request.content), [source_size(s) for s in request.styles],
                 request.options)
     note_losses(args, request.content)
-    bar = None if args.quiet else ProgressBar(total_iterations(request.options, request.content))
+    bar = None
+    if not args.quiet:
+        content_size = source_size(request.content)
+        plan, prior = scale_plan(request.options, content_size), None
+        if isinstance(backend, InProcess):  # a server's device is its own
+            device = pick_device(args.device)
+            prior = seconds_per_megapixel(device.type)
+            line = plan_text(request.options, content_size,
+                             [source_size(s) for s in request.styles], device)
+            if line:
+                print(line, file=sys.stderr)
+        bar = ProgressBar(total_iterations(request.options, request.content), plan, prior)
     try:
         result, note = backend.run(request, bar)
     finally:

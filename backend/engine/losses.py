@@ -278,8 +278,8 @@ class StyleLoss(LossTerm[GramTargets]):
 
     def tile_losses(self, features: Features, targets: GramTargets,
                     part: TilePass) -> dict[str, torch.Tensor]:
-        """The tile's share of the whole image's style term (docs/large-images.md, Tiles): the term is
-        a function of the whole image's Gram matrices ``G = Σ_tiles F_c F_cᵀ / P`` (``F_c``
+        """The tile's share of the whole image's style term (docs/large-images.md, Tiles): the
+        term is a function of the whole image's Gram matrices ``G = Σ_tiles F_c F_cᵀ / P`` (``F_c``
         the features at the tile's core positions, ``P`` the whole map's positions), so a
         tile's exact gradient is ``∂E/∂G · ∂(F_c F_cᵀ / P)/∂F_c``. ``∂E/∂G`` is taken at the
         ``G`` extrapolated from the last two passes over the image (:func:`gram_share`); the

@@ -1,4 +1,4 @@
-"""One iteration's gradient computed tile by tile (docs/large-images.md, Tiles; ALGORITHM.md §7).
+"""One iteration's gradient computed tile by tile (docs/large-images.md, Tiles).
 
 The terms that read VGG-19 features (content, style) are computed on one tile window at a time,
 a forward and a backward each, so the activations kept for the backward pass follow the tile

@@ -1,4 +1,4 @@
-"""The tile grid of a tiled step (docs/large-images.md, Tiles; ALGORITHM.md §7).
+"""The tile grid of a tiled step (docs/large-images.md, Tiles).
 
 Above ``tile_size`` one Adam step of the whole image is computed tile by tile. Each tile has a
 *core*, the pixels it answers for, and a *window*, the core plus up to ``margin`` pixels of
@@ -180,7 +180,8 @@ STEP_MARGIN = ALIGN
 """Pixels of context the windows of an iteration carry: one :data:`ALIGN`. The features of a
 core's outer positions then differ from the whole image's, but the grid moves every iteration,
 so no position is near a border for long; a full :data:`CONTEXT` would make a 512-px tile's
-windows cover 1.4 times the pixels of a 1024-px image instead of 1.13 (docs/large-images.md, Tiles)."""
+windows cover 1.4 times the pixels of a 1024-px image instead of 1.13 (docs/large-images.md,
+Tiles)."""
 
 
 class MovingGrid:
