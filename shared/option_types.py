@@ -205,7 +205,14 @@ class WholeOrZero(Whole):
             self.metavar = f"N|{word}"
 
     def coerce(self, value: Any) -> Any:
-        value = super().coerce(value)
+        try:
+            value = super().coerce(value)
+        except OptionsError as err:
+            if not _is_number(value) or not _is_finite(value) or value < 0:
+                raise
+            zero = f"{self.word} or 0" if self.word else "0"
+            raise OptionsError(f"{err}: use at most {self.maximum}, or {zero} for "
+                               f"{self.zero}") from None
         if 0 < value < self.least:
             raise OptionsError(f"{value} is below {self.least}; 0 means {self.zero}")
         return value

@@ -42,4 +42,12 @@ def options_from_args(args: argparse.Namespace, base: Options | None = None) -> 
     try:
         return (base or Options()).replace(**given)
     except OptionsError as err:
-        raise argparse.ArgumentTypeError(str(err)) from err
+        raise argparse.ArgumentTypeError(_as_flag(str(err))) from err
+
+
+def _as_flag(message: str) -> str:
+    """An options error as the command line spells it: ``end_scale: …`` → ``--end-scale: …``."""
+    for spec in option_specs():
+        if message.startswith(f"{spec.name}: "):
+            return f"--{spec.flag}: {message[len(spec.name) + 2:]}"
+    return message

@@ -79,13 +79,15 @@ def test_unparsable_option_value_exits_2_with_one_line_naming_it(images: tuple[P
 
 
 @pytest.mark.parametrize(("flags", "named"), [
-    (["--content-weight", "-1"], "content_weight"),
-    (["--tv-weight", "nan"], "tv_weight"),
-    (["--iterations", "0"], "iterations"),
+    (["--content-weight", "-1"], "--content-weight: "),
+    (["--tv-weight", "nan"], "--tv-weight: "),
+    (["--iterations", "0"], "--iterations: "),
     (["--init", "noise"], "--init"),
     (["--face-box", "1,2,3"], "--face-box"),
-    (["--face-box", "5,5,1,1"], "face_boxes"),
-    (["--face-layers", "0,99"], "face_layers"),
+    (["--face-box", "5,5,1,1"], "--face-box: "),
+    (["--face-layers", "0,99"], "--face-layers: "),
+    (["--end-scale", "9000"], "--end-scale: 9000 is outside [0, 8192]: use at most 8192, or full "
+                              "or 0 for the content's own size"),
     (["--background-colour", "#12345"], "--background-colour"),
     (["--style-weights", "1", "2"], "--style-weights"),
     (["--bits", "12"], "--bits"),
