@@ -35,7 +35,6 @@ from backend.cli.outputs import (
 from backend.cli.serve import add_endpoint_flag
 from backend.engine import ProgressEvent, Result, model_needs, stylize
 from backend.engine.imageio import read_image
-from backend.engine.schedule import job_scales, scale_iterations
 from backend.engine.sizes import check_sizes
 from backend.models.bundle import pick_device
 from backend.server.images import (
@@ -48,7 +47,6 @@ from shared.client import Client, ImageData, Job
 from shared.job_time import seconds_per_megapixel
 from shared.messages import Preview, Progress
 from shared.options import Options
-from shared.presets import with_preset
 from shared.schedule import scale_plan
 
 SourceImage = Image.Image | np.ndarray  # as read_image returns it
@@ -101,8 +99,7 @@ def source_size(image: SourceImage) -> tuple[int, int]:
 def total_iterations(options: Options, content: SourceImage) -> int:
     """Iterations of the whole job on ``content``: the first scale's and every later
     scale's, as its preset sets them (an early stop may end a scale sooner)."""
-    options = with_preset(options)
-    return sum(scale_iterations(options, job_scales(options, source_size(content))))
+    return sum(step.iterations for step in scale_plan(options, source_size(content)))
 
 
 class Backend(Protocol):
