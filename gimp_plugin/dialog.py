@@ -35,7 +35,7 @@ from gimp_plugin.arguments import (  # noqa: E402
     mnemonic_labels,
 )
 from shared import layers, result_size  # noqa: E402
-from shared.option_types import field_text  # noqa: E402
+from shared.option_types import field_text, field_value, number_text  # noqa: E402
 from shared.options import MAIN_OPTIONS, OptionsError  # noqa: E402
 
 _FLAGS = GObject.ParamFlags.READWRITE
@@ -201,13 +201,12 @@ def _show_number(spin: Gtk.SpinButton, spec: ArgumentSpec) -> bool:
 
 def _read_word(spin: Gtk.SpinButton, *args: object) -> bool:
     """Before the spin button reads its text (Enter, leaving the field): a word typed in it
-    (``auto``, ``off``) becomes the number it stands for. (GTK's ``input`` signal would be the
-    place, but PyGObject cannot set its out-argument.)"""
+    (``auto``, ``off``) becomes the number it stands for (:func:`field_value`). (GTK's
+    ``input`` signal would be the place, but PyGObject cannot set its out-argument.)"""
     spec = args[-1]
-    numbers = {word: value for value, word in spec.words.items()}
-    typed = spin.get_text().strip().lower()
-    if typed in numbers:
-        spin.set_text(str(numbers[typed]))
+    value = field_value(spin.get_text(), spec.words)
+    if value is not None:
+        spin.set_text(number_text(value))
     return False
 
 

@@ -16,7 +16,6 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QImage, QPixmap
 from PyQt5.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -29,6 +28,7 @@ from PyQt5.QtWidgets import (
 )
 
 from krita_plugin import canvas, messages
+from krita_plugin.number_fields import DecimalField
 from krita_plugin.option_form import OptionForm
 from krita_plugin.settings import LastOptions, has_last, load_last, load_settings, save_last
 from krita_plugin.size_words import SizeWords
@@ -108,13 +108,13 @@ class PortraitStylizationDocker(DockWidget):
     def _style_rows(self) -> QFormLayout:
         rows = QFormLayout()
         self.style_boxes: list[QComboBox] = []
-        self.weight_boxes: list[QDoubleSpinBox] = []
+        self.weight_boxes: list[DecimalField] = []
         for index in range(MAX_STYLES):
-            box, weight = QComboBox(), QDoubleSpinBox()
+            # As GIMP's "Second style share": steps of 0.1, at most 2 places.
+            box, weight = QComboBox(), DecimalField(0.1, 2)
             box.setObjectName(f"style_{index}")
             weight.setObjectName(f"style_weight_{index}")
             weight.setRange(0.0, 100.0)
-            weight.setDecimals(2)
             weight.setValue(1.0)
             weight.setToolTip("weight of this style relative to the others")
             row = QHBoxLayout()

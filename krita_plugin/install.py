@@ -27,8 +27,8 @@ SOURCE = Path(__file__).resolve().parent
 ENTRY = SOURCE / "portrait_stylization.py"
 DESKTOP = SOURCE / "portrait_stylization.desktop"
 RUNTIME_MODULES = ("__init__.py", "canvas.py", "docker.py", "extension.py", "messages.py",
-                   "option_form.py", "pixels.py", "runner.py", "settings.py", "size_words.py",
-                   "stylization.py")
+                   "number_fields.py", "option_form.py", "pixels.py", "runner.py", "settings.py",
+                   "size_words.py", "stylization.py")
 # Kept in step with krita_plugin.extension (not imported here: it needs Krita).
 ACTION_ID = "portrait_stylization_selected"
 ACTION_TEXT = "Portrait Stylization (selected layers)"

@@ -15,16 +15,15 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QLineEdit,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from krita_plugin.number_fields import DecimalField, WholeField
 from shared.options import MAIN_OPTIONS, Options, OptionsError, OptionSpec, option_specs
 
 QT_INT_MAX = 2**31 - 1
@@ -32,18 +31,18 @@ UNBOUNDED = 1e9  # a double spin box needs finite bounds
 
 
 def _number_editor(spec: OptionSpec) -> QWidget:
+    """A field showing the option's value as GIMP's dialog does (:mod:`number_fields`)."""
     low, high = spec.type.widget_range()
     if spec.type.widget == "int":
-        editor = QSpinBox()
+        words = dict(spec.type.widget_words)
+        if spec.type.from_widget(0) is None:  # an optional number: 0 stands for "not set"
+            words.setdefault(0, "not set")
+        editor = WholeField(words)
         editor.setRange(int(max(low if low is not None else -QT_INT_MAX, -QT_INT_MAX)),
                         int(min(high if high is not None else QT_INT_MAX, QT_INT_MAX)))
-        if spec.type.from_widget(0) is None:  # an optional number: 0 stands for "not set"
-            editor.setSpecialValueText("not set")
         return editor
-    editor = QDoubleSpinBox()
-    editor.setDecimals(spec.digits)
+    editor = DecimalField(spec.step, spec.digits)
     editor.setRange(-UNBOUNDED if low is None else low, UNBOUNDED if high is None else high)
-    editor.setSingleStep(spec.step)
     return editor
 
 

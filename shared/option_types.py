@@ -67,6 +67,21 @@ def field_text(value: float, step: float | None, digits: int,
     return f"{rounded:.{places}f}"
 
 
+def field_value(text: str, words: dict[int, str] | None = None) -> float | None:
+    """The value a number field's typed ``text`` stands for, the inverse of :func:`field_text`:
+    the number of a word of ``words`` (any case, spaces around: ``" Auto"`` → -1), else the
+    finite number written (``"0.015"`` → 0.015); None when it is neither (``"au"``, ``""``)."""
+    typed = text.strip().lower()
+    for value, word in (words or {}).items():
+        if typed == word.lower():
+            return value
+    try:
+        number = float(typed)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _numbers(text: str, kind: Callable[[str], Any], what: str) -> tuple:
     """Comma-separated numbers; spaces and empty parts are ignored."""
     try:

@@ -21,6 +21,7 @@ from shared.option_types import (
     WholeOrZero,
     decimals,
     field_text,
+    field_value,
     number_text,
 )
 from shared.options import option_specs
@@ -150,6 +151,22 @@ def test_a_number_field_shows_the_words_of_its_special_values() -> None:
     words = AutoWholeOrZero(64, 8192, "never tile", "the device's choice").widget_words
     shown = [field_text(value, 1, 0, words) for value in (-1, 0, 64, 512)]
     assert shown == ["auto", "off", "64", "512"]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("auto", -1), (" Off ", 0), ("AUTO", -1), ("256", 256.0), ("0.015", 0.015), ("1e-3", 0.001),
+    ("au", None), ("", None), ("-", None), ("nan", None), ("inf", None), ("1e999", None)])
+def test_a_number_fields_typed_text_reads_back_as_its_value_or_word(
+        text: str, value: float | None) -> None:
+    words = AutoWholeOrZero(64, 8192, "never tile", "the device's choice").widget_words
+    assert field_value(text, words) == value
+
+
+def test_a_field_shows_text_that_reads_back_as_its_value() -> None:
+    words = {-1: "auto", 0: "off"}
+    for value, step, digits in [(0.015, 0.001, 3), (0.005, 0.005, 3), (1.0, 0.1, 2),
+                                (0.25, 0.1, 2), (-1, 1, 0), (0, 1, 0), (256, 1, 0)]:
+        assert field_value(field_text(value, step, digits, words), words) == value
 
 
 def test_an_optional_whole_number_that_allows_zero_is_a_definition_error() -> None:
