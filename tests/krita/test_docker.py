@@ -102,6 +102,9 @@ def body():
     form.advanced_button.click()
     REPORT["advanced_hidden_after_click"] = form.advanced.isHidden()
     REPORT["content_weight_shown"] = form.editors["content_weight"].text()
+    REPORT["fields_shown"] = {{name: form.editors[name].text()
+                              for name in ("step_size", "tile_size", "style_size")}}
+    REPORT["style_weight_shown"] = docker.weight_boxes[0].text()
     mesh = form.editors["mesh_weight"]
     default_mesh = mesh.value()
     mesh.setValue(0.015)
@@ -129,7 +132,7 @@ def test_the_docker_offers_every_option_from_the_one_definition(run):
 
     specs = option_specs()
     assert list(run.report["widgets"]) == [spec.name for spec in specs]
-    kinds = {"float": "QDoubleSpinBox", "int": "QSpinBox", "bool": "QCheckBox",
+    kinds = {"float": "DecimalField", "int": "WholeField", "bool": "QCheckBox",
              "choice": "QComboBox", "text": "QLineEdit"}
     assert run.report["widgets"] == {spec.name: kinds[spec.type.widget] for spec in specs}
     assert run.report["tooltips"] == {spec.name: spec.tooltip + spec.type.widget_hint
@@ -137,6 +140,12 @@ def test_the_docker_offers_every_option_from_the_one_definition(run):
     assert sorted(run.report["main"]) == sorted(MAIN_OPTIONS)
     assert run.report["advanced_hidden_at_first"] and not run.report["advanced_hidden_after_click"]
     assert run.report["content_weight_shown"] == "0.015"
+
+
+def test_number_fields_show_the_places_values_need_and_the_tile_sizes_word(run):
+    assert run.report["fields_shown"] == {"step_size": "0.02", "tile_size": "auto",
+                                          "style_size": "not set"}
+    assert run.report["style_weight_shown"] == "1.0"
 
 
 def test_an_opt_in_mesh_weight_is_kept_not_rounded_to_the_defaults_digits(run):
