@@ -18,7 +18,8 @@ from shared.options import Options, option_specs
 # Keyed by the preset option's choices (shared.options.PRESET_CHOICES), in that order.
 PRESETS: dict[str, dict[str, Any]] = {
     "none": {},
-    "draft": {"initial_iterations": 100, "iterations": 75, "avg_decay": 0.9},
+    "draft": {"min_scale": 181, "initial_iterations": 180, "iterations": 55, "step_size": 0.03,
+              "avg_decay": 0.9},
     "balanced": {"initial_iterations": 300, "iterations": 200},
     "final": {"initial_iterations": 300},
 }
