@@ -14,7 +14,9 @@ resumes and ``bench/face_crops.py`` can cut before/after crops from them.
 VGG-19 and FaceNet are seeded random here (their checkpoints cannot be fetched on this
 machine): the measures say what the terms do to the optimisation, not how the art looks with
 real weights. MTCNN, FaceMesh, MediaPipe's face detector and dlib are real.
-Run ``python bench/faces.py [--quick] [--curve]``.
+``--setting NAME=JSON`` (repeatable) compares settings of one's own instead, each a JSON object
+of Options fields (the identity levers: ``--setting 'blur 0={"face_blur": 0}'``).
+Run ``python bench/faces.py [--quick] [--curve | --setting NAME=JSON ...]``.
 """
 
 from __future__ import annotations
@@ -162,6 +164,25 @@ def kept(box: list[float], found, threshold: float = 0.3) -> bool:
     return False
 
 
+def parsed_setting(text: str) -> tuple[str, dict]:
+    """``NAME=JSON`` → ``(NAME, options)``: the JSON an object of Options fields, checked by
+    building :class:`Options` from it (a list stands for a tuple field such as
+    ``face_layers``). Raises ``argparse.ArgumentTypeError`` naming the problem."""
+    name, _, raw = text.partition("=")
+    try:
+        options = json.loads(raw)
+        if not isinstance(options, dict):
+            raise ValueError("not a JSON object")
+        options = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
+        Options(**options)
+    except (ValueError, TypeError) as error:
+        raise argparse.ArgumentTypeError(f"--setting {text!r}: {error}; write "
+                                         "NAME={\"face_blur\": 0}") from error
+    if not name.strip() or name.strip() == "off":
+        raise argparse.ArgumentTypeError(f"--setting {text!r}: give it a name other than off")
+    return name.strip(), options
+
+
 def schedule_of(args: argparse.Namespace) -> dict:
     schedule = dict(QUICK if args.quick else FULL)
     if args.end_scale:
@@ -209,6 +230,9 @@ def main() -> None:
     parser.add_argument("--curve", action="store_true",
                         help=f"sweep the face weight over {CURVE_WEIGHTS} (mesh weight 0) "
                         "instead")
+    parser.add_argument("--setting", type=parsed_setting, action="append", metavar="NAME=JSON",
+                        help="compare this setting (JSON object of Options fields) with the "
+                        "face terms off instead; repeatable")
     parser.add_argument("--photos", nargs="+", choices=list(PHOTOS))
     parser.add_argument("--out", type=Path, default=OUT, help=f"results folder ({OUT})")
     parser.add_argument("--threads", type=int, default=1)
@@ -219,10 +243,12 @@ def main() -> None:
     warnings.simplefilter("ignore", RandomWeightsWarning)
     style = photo("starry_night")
     photos = args.photos or (("portrait_a", "group") if args.curve else TABLE_PHOTOS)
-    settings = ({"off": SETTINGS["off"],
-                 **{f"face {w:g}": {"face_weight": w, "mesh_weight": 0.0}
-                    for w in CURVE_WEIGHTS}}
-                if args.curve else SETTINGS)
+    settings = SETTINGS
+    if args.curve:
+        settings = {"off": SETTINGS["off"], **{
+            f"face {w:g}": {"face_weight": w, "mesh_weight": 0.0} for w in CURVE_WEIGHTS}}
+    elif args.setting:
+        settings = {"off": SETTINGS["off"], **dict(args.setting)}
     rows, images = [], []
     for name in photos:
         for setting, extra in settings.items():
@@ -233,7 +259,7 @@ def main() -> None:
             print(f"{name} {setting}: {image['seconds']:.0f} s", flush=True)
     size = (f"{schedule['end_scale']} px" if schedule["min_scale"] == schedule["end_scale"]
             else f"{schedule['min_scale']}-{schedule['end_scale']} px")
-    kind = "curve" if args.curve else "table"
+    kind = "curve" if args.curve else "levers" if args.setting else "table"
     write_json(f"faces-{kind}-{schedule['end_scale']}",
                {"schedule": schedule, "base": BASE, "settings": settings,
                 "load_average": os.getloadavg()[1], "faces": rows, "images": images})
@@ -241,6 +267,8 @@ def main() -> None:
     if args.curve:
         append_section(f"Faces: face weight against identity and style ({size})", text,
                        curve_table(rows, images))
+    elif args.setting:
+        append_section(f"Faces: identity levers ({size})", text, summary_table(rows, images))
     else:
         append_section(f"Faces ({size})", text,
                        summary_table(rows, images) + [""] + face_table(rows))
