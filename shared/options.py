@@ -266,6 +266,9 @@ class Options:
                               "is unsure) or box (the whole crop)", group="faces",
         label="Face area shape",
         tip="Oval: protect the face itself; Box: protect the whole square around it.")
+    face_region_error: bool = _option(Flag(), False, "FaceID error inside face_shape's region "
+                                      "only, not over the whole crop", group="faces",
+        label="Likeness from the face alone", tip="Likeness judged on the face, not around it.")
 
     background: str = _option(Choice(BACKGROUND_CHOICES), "keep", "background handling: keep "
                               "it; flat (replace with a colour before stylizing); restore "

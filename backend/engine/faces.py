@@ -201,14 +201,17 @@ class FaceTerms(nn.Module):
     but the terms pull only where the mask does (the face, feathered), so the result shows no
     rectangle where a box ends. ``robust`` (crop mode): blurred, jittered crops and faces
     weighted by reliability (:class:`Robustness`); the default is none of these.
+    ``region_error`` (crop mode): the FaceID error counts only the features inside the masks
+    (:meth:`_in_region`); off, those of the whole crop.
     """
 
     def __init__(self, content: torch.Tensor, crops: torch.Tensor | None,
                  facenet: FaceNetFeatures | None, facemesh: FaceMesh | None,
                  face_weight: float, mesh_weight: float,
                  masks: dict[int, torch.Tensor] | None = None,
-                 robust: Robustness | None = None) -> None:
+                 robust: Robustness | None = None, region_error: bool = False) -> None:
         super().__init__()
+        self.region_error = region_error
         self.content = content
         self.crops = None if crops is None else crops.to(content.device)
         self.robust = robust or Robustness()
@@ -262,6 +265,20 @@ class FaceTerms(nn.Module):
             faces = self._faces(image, FACEMESH_SIZE, boxes)
         return self.facemesh(faces).landmarks
 
+    def _in_region(self, features: torch.Tensor,
+                   target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """FaceNet ``features`` and their ``target`` ``(K, C, h, w)``, with ``region_error``
+        each position weighted by its crop's mask area-resized to ``(h, w)``; otherwise (and
+        in whole-image mode) unchanged. Weighted, the error counts only what the mask lets the
+        term pull. Unweighted, the background's errors inside the crop (held by no face term)
+        stay in ``E = Σd² / Σ|d|``, and E is lowered by raising the errors smaller than
+        ``E / 2``: its least value over the face's features alone lies at ``|d| = E / 2``,
+        not at 0, whatever the face weight (docs/faces.md, "What holds identity back")."""
+        if self.crops is None or not self.region_error:
+            return features, target
+        mask = F.interpolate(self.masks[FACENET_SIZE], size=features.shape[-2:], mode="area")
+        return features * mask, target * mask
+
     def _boxes_and_targets(self) -> tuple[torch.Tensor | None, dict[int, torch.Tensor],
                                           torch.Tensor | None]:
         """This call's crops and the content's features on them: the fixed ones, or (with
@@ -281,7 +298,7 @@ class FaceTerms(nn.Module):
         if self.facenet is not None:
             features = self._facenet_features(image, boxes)
             per_layer = self.face_weight / len(face_targets)
-            terms["face"] = sum(scaled_squared_error(features[layer], target)
+            terms["face"] = sum(scaled_squared_error(*self._in_region(features[layer], target))
                                 for layer, target in face_targets.items()) * per_layer
         if self.facemesh is not None:
             landmarks = self._landmarks(image, boxes)
@@ -360,7 +377,7 @@ class FaceGuide(LossTerm[FaceTerms]):
         for found, region in zip(faces.found, regions, strict=True):
             found["region"] = region
         return FaceTerms(content, faces.crops, self.facenet, self.facemesh, options.face_weight,
-                         options.mesh_weight, masks, self.robust)
+                         options.mesh_weight, masks, self.robust, options.face_region_error)
 
     def metadata(self) -> dict[str, Any]:
         """JSON-ready: the mode, where boxes came from, the faces per scale, and notes."""
