@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -65,7 +66,7 @@ class ProgressBar:
         iterations are timed) instead of tqdm's count of iterations, which a ladder's small
         first scales make far too hopeful."""
         self.time_left = TimeLeft(plan, prior) if plan else None
-        form = ("{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+        form = ("{desc}{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
                 if self.time_left else None)
         self.bar = tqdm(total=total_iterations, unit="it", dynamic_ncols=True, bar_format=form)
         self._scale_iterations: dict[int, int] = {}  # iterations of each scale seen so far
@@ -90,6 +91,10 @@ class ProgressBar:
             self.bar.update(done - self.bar.n)
         elif isinstance(event, Done):
             self.bar.update(self.bar.total - self.bar.n)
+
+    def note(self, text: str) -> None:
+        """``text`` as a line of its own above the bar (on stderr, as the bar)."""
+        self.bar.write(text, file=sys.stderr)
 
     def close(self) -> None:
         self.bar.close()

@@ -170,8 +170,11 @@ class ThroughServer:
                 client.ensure_running(sys.executable)
             job = client.submit(content, styles, request.style_weights,
                                 request.options, preview_interval(self.args))
-            print(f"portrait-stylize: submitted job {job.id} to {client.endpoint}",
-                  file=sys.stderr, flush=True)
+            submitted = f"portrait-stylize: submitted job {job.id} to {client.endpoint}"
+            if bar is not None:
+                bar.note(submitted)
+            else:
+                print(submitted, file=sys.stderr, flush=True)
             try:
                 image, metadata = _follow(job, bar, PreviewFile(self.args.preview))
             except KeyboardInterrupt:

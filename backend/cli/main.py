@@ -44,7 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"backend.cli.{name}").register(subparsers)
+    parser.set_defaults(commands=subparsers.choices)
     return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``argv`` parsed; a flag the subcommand does not take is reported by the subcommand's
+    own parser (``portrait-stylize submit: error: unrecognized arguments: --threads 1 (see
+    portrait-stylize submit --help)``), since argparse would name only the program."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        args.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def _say(prefix: str, message: str) -> None:
@@ -65,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("tifffile").setLevel(logging.ERROR)  # damaged files: our one line says it
     warnings.showwarning = _warning_line
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     try:
         return args.run(args) or 0
     except (OptionsError, ImageInputError, OutputPathError, argparse.ArgumentTypeError) as err:

@@ -100,6 +100,16 @@ def test_each_bad_flag_exits_2_naming_the_option(images: tuple[Path, Path], weig
     assert len(lines) == 1 and named in lines[0]
 
 
+@pytest.mark.parametrize("command", ["submit", "stylize"])
+def test_a_flag_the_command_does_not_take_is_named_with_the_command(
+        images: tuple[Path, Path], capsys: pytest.CaptureFixture, command: str) -> None:
+    flag = "--threads" if command == "submit" else "--endpoint"  # serve's, not these
+    assert call_main(command, *images, flag, "1") == EXIT_USAGE
+    lines = error_lines(capsys.readouterr().err)
+    assert lines == [f"portrait-stylize {command}: error: unrecognized arguments: {flag} 1 "
+                     f"(see portrait-stylize {command} --help)"]
+
+
 @pytest.mark.parametrize("name", ["missing.png", "garbage.png"])
 def test_unreadable_image_exits_2_naming_the_file(images: tuple[Path, Path], tmp_path: Path,
                                                   weights_dir: Path,

@@ -62,3 +62,24 @@ def test_the_time_left_counts_a_large_scale_for_its_pixels() -> None:
         assert bar.bar.n == 10
     finally:
         bar.close()
+
+
+def test_the_bar_shows_the_scale_label_followed_by_one_colon() -> None:
+    bar = ProgressBar(20, [ScaleStep(100, 100, 10), ScaleStep(200, 200, 10)], prior=None)
+    try:
+        bar.show(progress(0, 3, 10, 100))
+        line = str(bar.bar)
+        assert line.startswith("scale 1/2 (100×100):  15%"), line
+        assert "): :" not in line
+    finally:
+        bar.close()
+
+
+def test_a_note_is_a_line_of_its_own_above_the_bar(capsys) -> None:
+    bar = ProgressBar(20, [ScaleStep(100, 100, 20)], prior=None)
+    try:
+        bar.note("portrait-stylize: submitted job j to tcp://127.0.0.1:5555")
+    finally:
+        bar.close()
+    lines = capsys.readouterr().err.replace("\r", "\n").splitlines()
+    assert "portrait-stylize: submitted job j to tcp://127.0.0.1:5555" in lines
