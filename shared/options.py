@@ -266,9 +266,10 @@ class Options:
                               "is unsure) or box (the whole crop)", group="faces",
         label="Face area shape",
         tip="Oval: protect the face itself; Box: protect the whole square around it.")
-    face_region_error: bool = _option(Flag(), False, "FaceID error inside face_shape's region "
-                                      "only, not over the whole crop", group="faces",
-        label="Likeness from the face alone", tip="Likeness judged on the face, not around it.")
+    face_region_error: bool = _option(Flag(), False, "FaceID error inside the face region only",
+        group="faces", label="Likeness from the face alone", tip="Judged on the face alone.")
+    face_luma: bool = _option(Flag(), False, "FaceID on the crops' luma (Rec. 601)", group="faces",
+        label="Likeness in grey", tip="Judged on light and shade: faces take the style's colours.")
 
     background: str = _option(Choice(BACKGROUND_CHOICES), "keep", "background handling: keep "
                               "it; flat (replace with a colour before stylizing); restore "
@@ -309,8 +310,7 @@ class Options:
         return cls(**values)
 
     def replace(self, **changes: Any) -> Options:
-        """A validated copy with ``changes``; raises :class:`OptionsError` like
-        :meth:`from_dict`."""
+        """A validated copy with ``changes``; raises like :meth:`from_dict`."""
         return Options.from_dict({**asdict(self), **changes})
 
 

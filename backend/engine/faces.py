@@ -38,6 +38,7 @@ FACE_CHUNK = 4  # faces through a model at once where they need not be together
 # The face blur is at least this many pixels of the image: a 30-px face enlarged to 192 px
 # with face_blur 2 was blurred by 0.3 image pixels and got per-pixel noise (issue 9).
 MIN_BLUR_IMAGE_PX = 1.0
+LUMA = (0.299, 0.587, 0.114)  # Rec. 601 luma weights of R, G, B
 
 
 @dataclass
@@ -202,16 +203,18 @@ class FaceTerms(nn.Module):
     rectangle where a box ends. ``robust`` (crop mode): blurred, jittered crops and faces
     weighted by reliability (:class:`Robustness`); the default is none of these.
     ``region_error`` (crop mode): the FaceID error counts only the features inside the masks
-    (:meth:`_in_region`); off, those of the whole crop.
+    (:meth:`_in_region`); off, those of the whole crop. ``luma``: FaceNet sees the crops'
+    luma (:data:`LUMA`) in all three channels, so the face may change colour freely.
     """
 
     def __init__(self, content: torch.Tensor, crops: torch.Tensor | None,
                  facenet: FaceNetFeatures | None, facemesh: FaceMesh | None,
                  face_weight: float, mesh_weight: float,
                  masks: dict[int, torch.Tensor] | None = None,
-                 robust: Robustness | None = None, region_error: bool = False) -> None:
+                 robust: Robustness | None = None, region_error: bool = False,
+                 luma: bool = False) -> None:
         super().__init__()
-        self.region_error = region_error
+        self.region_error, self.luma = region_error, luma
         self.content = content
         self.crops = None if crops is None else crops.to(content.device)
         self.robust = robust or Robustness()
@@ -255,6 +258,9 @@ class FaceTerms(nn.Module):
     def _facenet_features(self, image: torch.Tensor,
                           boxes: torch.Tensor | None = None) -> dict[int, torch.Tensor]:
         faces = image if self.crops is None else self._faces(image, FACENET_SIZE, boxes)
+        if self.luma:
+            faces = (faces * faces.new_tensor(LUMA)[:, None, None]).sum(1, keepdim=True)
+            faces = faces.expand(-1, 3, -1, -1)
         return self.facenet(faces)
 
     def _landmarks(self, image: torch.Tensor, boxes: torch.Tensor | None = None) -> torch.Tensor:
@@ -370,14 +376,15 @@ class FaceGuide(LossTerm[FaceTerms]):
         options = self.options
         if not options.face_crops:
             return FaceTerms(content, None, self.facenet, self.facemesh, options.face_weight,
-                             options.mesh_weight)
+                             options.mesh_weight, luma=options.face_luma)
         masks, regions = region_masks(crop_faces(content, faces.crops, FACEMESH_SIZE),
                                       (FACENET_SIZE, FACEMESH_SIZE), self.shape_mesh,
                                       options.face_feather)
         for found, region in zip(faces.found, regions, strict=True):
             found["region"] = region
         return FaceTerms(content, faces.crops, self.facenet, self.facemesh, options.face_weight,
-                         options.mesh_weight, masks, self.robust, options.face_region_error)
+                         options.mesh_weight, masks, self.robust, options.face_region_error,
+                         options.face_luma)
 
     def metadata(self) -> dict[str, Any]:
         """JSON-ready: the mode, where boxes came from, the faces per scale, and notes."""

@@ -1,7 +1,8 @@
-"""The FaceID error over the face region alone (``face_region_error``): with the background
-inside a crop far from the content's, the whole crop's error pushes the face's features away
-from the content's, the face's own error pulls them back (astronaut, real MTCNN and FaceMesh,
-FaceNet seeded random; docs/faces.md, "What holds identity back")."""
+"""The FaceID error over the face region alone (``face_region_error``) and on luma
+(``face_luma``). With the background inside a crop far from the content's, the whole crop's
+error pushes the face's features away from the content's, the face's own error pulls them back
+(astronaut, real MTCNN and FaceMesh, FaceNet seeded random; docs/faces.md, "What holds identity
+back")."""
 
 from __future__ import annotations
 
@@ -77,3 +78,17 @@ def test_the_region_error_is_off_by_default_and_zero_at_the_content(
     face_terms, content, _ = terms
     assert not Options().face_region_error
     assert face_error(face_terms, content) == 0.0
+
+
+def test_with_face_luma_a_change_of_colour_alone_costs_nothing(
+        models: ModelBundle, terms: tuple[FaceTerms, torch.Tensor, torch.Tensor]) -> None:
+    """``face_luma``: a change of the face's colour that keeps its luma leaves the FaceID
+    error at 0, where the colour crops see it."""
+    colour, content, _ = terms
+    grey = FaceGuide((SIDE, SIDE), Options(face_blur=0.0, face_region_error=True,
+                                           face_luma=True), models).for_scale(content)
+    # Orthogonal to the Rec. 601 luma weights: (0.587, -0.299, 0) · (0.299, 0.587, 0.114) = 0.
+    recoloured = content + 0.05 * torch.tensor([0.587, -0.299, 0.0])[None, :, None, None]
+    assert face_error(colour, recoloured) > 1e-3
+    assert float(grey(recoloured)["face"]) < 1e-5
+    assert float(grey(content)["face"]) == 0.0
