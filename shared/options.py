@@ -189,7 +189,7 @@ class Options:
         tip="Moves on to the next size once the picture improves by less than this share "
             "over a stretch of steps (0: always do every step).")
 
-    face_weight: float = _option(FACE_WEIGHT, 1.0, "weight of the FaceID loss (FaceNet features); "
+    face_weight: float = _option(FACE_WEIGHT, 2.0, "weight of the FaceID loss (FaceNet features); "
                                  "0 turns it off", group="faces",
         label="Face likeness",
         tip="How strongly faces keep the person's likeness (who they look like); 0 turns it "
@@ -244,12 +244,13 @@ class Options:
         label="Face edge softness",
         tip="How gradually the face protection fades beyond the edge of each face, as a share"
             " of its size.")
-    face_blur: float = _option(Real(0.0, 8.0), 2.0, "Gaussian blur (sigma, pixels of the face "
-                               "networks' inputs) of the face crops of content and result, so "
-                               "fine texture cannot satisfy the face terms", group="faces",
+    face_blur: float = _option(Real(0.0, 8.0), 2.0, "Gaussian blur (sigma, pixels of "
+                               "FaceMesh's input) of the face crops of content and result that "
+                               "the mesh term compares, so fine texture cannot satisfy it; "
+                               "FaceNet's crops stay sharp (docs/faces.md)", group="faces",
         label="Face texture softening (px)",
-        tip="Softens what the face protection looks at, so the style's fine texture cannot "
-            "pass for a face's features; 0: no softening.")
+        tip="Softens what the face-shape protection looks at, so the style's fine texture "
+            "cannot pass for a face's features; 0: no softening.")
     face_jitter: float = _option(Real(0.0, 0.25), 0.0, "random shift and scale of the face "
                                  "crops at each iteration, as a fraction of their side "
                                  "(seeded by random_seed)", group="faces",
@@ -266,10 +267,20 @@ class Options:
                               "is unsure) or box (the whole crop)", group="faces",
         label="Face area shape",
         tip="Oval: protect the face itself; Box: protect the whole square around it.")
-    face_region_error: bool = _option(Flag(), False, "FaceID error inside the face region only",
-        group="faces", label="Likeness from the face alone", tip="Judged on the face alone.")
-    face_luma: bool = _option(Flag(), False, "FaceID on the crops' luma (Rec. 601)", group="faces",
-        label="Likeness in grey", tip="Judged on light and shade: faces take the style's colours.")
+    face_region_error: bool = _option(Flag(), True, "FaceID error over the face region only; "
+                                      "the --no-face-region-error flag counts the whole crop, "
+                                      "background included, as the paper's code (which "
+                                      "saturates the face weight, docs/faces.md)",
+                                      group="faces", flag="no-face-region-error",
+        label="Likeness from the face alone",
+        tip="Judge likeness on the face itself, not the background around it; off, a "
+            "stronger likeness weight barely helps.")
+    face_luma: bool = _option(Flag(), True, "FaceID on the crops' luma (Rec. 601), so faces may "
+                              "take the style's colours; the --no-face-luma flag holds their "
+                              "colours too", group="faces", flag="no-face-luma",
+        label="Likeness in grey",
+        tip="Judge likeness on light and shade only, so faces take the style's colours; off, "
+            "faces also keep their own colours.")
 
     background: str = _option(Choice(BACKGROUND_CHOICES), "keep", "background handling: keep "
                               "it; flat (replace with a colour before stylizing); restore "

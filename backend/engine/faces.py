@@ -245,19 +245,26 @@ class FaceTerms(nn.Module):
             output = self.facemesh(self._faces(content, FACEMESH_SIZE))
         return reliability(output.landmarks, torch.sigmoid(output.presence_logits).flatten())
 
-    def _faces(self, image: torch.Tensor, size: int,
-               boxes: torch.Tensor | None = None) -> torch.Tensor:
+    def _faces(self, image: torch.Tensor, size: int, boxes: torch.Tensor | None = None,
+               blurred: bool = True) -> torch.Tensor:
+        """The crops of ``image`` at ``size`` pixels, the gradient passed inside the masks
+        only; ``blurred``: low-passed (FaceMesh's inputs: the landmark regressor is what
+        texture fools; FaceNet's crops stay sharp, since the blur took the detail that
+        identity is made of and FaceID alone paints no maze, docs/faces.md)."""
         boxes = self.crops if boxes is None else boxes
         faces = crop_faces(image, boxes, size)
         if faces.requires_grad:
             mask = self.masks[size]
             faces = mask * faces + (1 - mask) * faces.detach()
+        if not blurred:
+            return faces
         return low_pass(faces, crop_sigmas(boxes, size, self.robust.blur,
                                            self.robust.min_image_blur))
 
     def _facenet_features(self, image: torch.Tensor,
                           boxes: torch.Tensor | None = None) -> dict[int, torch.Tensor]:
-        faces = image if self.crops is None else self._faces(image, FACENET_SIZE, boxes)
+        faces = (image if self.crops is None
+                 else self._faces(image, FACENET_SIZE, boxes, blurred=False))
         if self.luma:
             faces = (faces * faces.new_tensor(LUMA)[:, None, None]).sum(1, keepdim=True)
             faces = faces.expand(-1, 3, -1, -1)

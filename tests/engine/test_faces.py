@@ -159,7 +159,8 @@ def test_the_defaults_run_faceid_alone_with_facemesh_only_for_the_face_oval(
 
 def test_face_term_is_its_weight_shared_equally_by_the_layers(models: ModelBundle,
                                                               astronaut: torch.Tensor) -> None:
-    options = Options(face_weight=0.3, mesh_weight=0.0, face_feather=0.0, face_blur=0.0)
+    options = Options(face_weight=0.3, mesh_weight=0.0, face_feather=0.0,
+                      face_region_error=False, face_luma=False)
     terms = FaceGuide((512, 512), options, models).for_scale(astronaut)
     image = (astronaut + 0.05).clamp(0, 1)
     crops = crop_faces(image, terms.crops, 160)

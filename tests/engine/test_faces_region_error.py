@@ -28,7 +28,7 @@ def terms(models: ModelBundle) -> tuple[FaceTerms, torch.Tensor, torch.Tensor]:
     as much."""
     image = photo("astronaut").resize((SIDE, SIDE), Image.LANCZOS)
     content = torch.from_numpy(np.array(image, dtype=np.float32) / 255).permute(2, 0, 1)[None]
-    guide = FaceGuide((SIDE, SIDE), Options(face_blur=0.0), models)
+    guide = FaceGuide((SIDE, SIDE), Options(face_region_error=False, face_luma=False), models)
     face_terms = guide.for_scale(content)
     (x0, y0, x1, y1), = face_terms.crops.round().int().tolist()
     mask = torch.zeros(1, 1, SIDE, SIDE)
@@ -73,10 +73,10 @@ def test_the_whole_crops_error_pushes_the_face_away_and_the_faces_own_pulls_it_b
     assert face_error(face_terms, step(face_terms, iterate, False)) > 1.01 * before
 
 
-def test_the_region_error_is_off_by_default_and_zero_at_the_content(
+def test_the_region_error_and_luma_are_on_by_default_and_the_error_is_zero_at_the_content(
         terms: tuple[FaceTerms, torch.Tensor, torch.Tensor]) -> None:
     face_terms, content, _ = terms
-    assert not Options().face_region_error
+    assert Options().face_region_error and Options().face_luma
     assert face_error(face_terms, content) == 0.0
 
 
@@ -85,8 +85,8 @@ def test_with_face_luma_a_change_of_colour_alone_costs_nothing(
     """``face_luma``: a change of the face's colour that keeps its luma leaves the FaceID
     error at 0, where the colour crops see it."""
     colour, content, _ = terms
-    grey = FaceGuide((SIDE, SIDE), Options(face_blur=0.0, face_region_error=True,
-                                           face_luma=True), models).for_scale(content)
+    grey = FaceGuide((SIDE, SIDE), Options(face_region_error=True, face_luma=True),
+                     models).for_scale(content)
     # Orthogonal to the Rec. 601 luma weights: (0.587, -0.299, 0) · (0.299, 0.587, 0.114) = 0.
     recoloured = content + 0.05 * torch.tensor([0.587, -0.299, 0.0])[None, :, None, None]
     assert face_error(colour, recoloured) > 1e-3

@@ -103,6 +103,22 @@ def test_blurred_crops_give_the_mesh_term_a_smooth_gradient(models: ModelBundle,
     assert fineness(blurred) < 0.7 * fineness(sharp)  # measured 0.60
 
 
+def test_the_blur_is_the_mesh_terms_alone_facenet_sees_sharp_crops(
+        models: ModelBundle, astronaut: torch.Tensor) -> None:
+    """FaceID alone paints no maze, and the blur took the detail identity is made of
+    (docs/faces.md, "What holds identity back"): face_blur leaves the FaceID term as it is."""
+    noise = 0.05 * torch.randn(astronaut.shape, generator=torch.Generator().manual_seed(3))
+    image = (astronaut + noise).clamp(0, 1)
+
+    def face_loss(blur: float) -> float:
+        options = Options(face_weight=1.0, mesh_weight=0.0, face_blur=blur)
+        return float(FaceGuide((SIDE, SIDE), options, models).for_scale(astronaut)(image)["face"])
+
+    assert face_loss(0.0) == face_loss(2.0) == face_loss(4.0) > 0
+    assert not torch.equal(mesh_gradient(models, astronaut, face_blur=0.0),
+                           mesh_gradient(models, astronaut, face_blur=2.0))
+
+
 def test_jittered_face_terms_repeat_with_the_seed(models: ModelBundle,
                                                   astronaut: torch.Tensor) -> None:
     def losses(seed: int) -> list[float]:
