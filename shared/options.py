@@ -64,8 +64,7 @@ HIGH_SCALE = 1024  # pixels: scales above it refine detail (high_scale_iteration
 HIGH_SCALE_ITERATIONS = 100
 MIN_TILE_SIZE = 64  # pixels: a tile holds a 16-px core inside its context margins
 WEIGHT = Real(0.0, 1e4)  # a loss term's weight
-# The face weights' dialog steps: from a default of 1 or 0 a field would show one digit, and a
-# Krita spin box would round the weights docs/faces.md compares (0.25, mesh 0.015) to 0.2 and 0.0.
+# The face weights' dialog steps, so a field shows the weights docs/faces.md compares (0.25, 0.015).
 FACE_WEIGHT, MESH_WEIGHT = Real(0.0, 1e4, 0.05), Real(0.0, 1e4, 0.005)
 # Shown first in the editors' dialogs (GIMP, Krita); every other option goes into "Advanced".
 MAIN_OPTIONS = ("content_weight", "face_weight", "mesh_weight", "end_scale", "background")
@@ -190,10 +189,8 @@ class Options:
             "over a stretch of steps (0: always do every step).")
 
     face_weight: float = _option(FACE_WEIGHT, 2.0, "weight of the FaceID loss (FaceNet features); "
-                                 "0 turns it off", group="faces",
-        label="Face likeness",
-        tip="How strongly faces keep the person's likeness (who they look like); 0 turns it "
-            "off.")
+                                 "0 turns it off", group="faces", label="Face likeness",
+        tip="How strongly faces keep the person's likeness (who they look like); 0: off.")
     mesh_weight: float = _option(MESH_WEIGHT, 0.0, "weight of the FaceMesh landmark loss; 0 turns "
                                  "it off (the default: it can paint a maze-like texture on "
                                  "faces, docs/faces.md)", group="faces",
@@ -244,13 +241,11 @@ class Options:
         label="Face edge softness",
         tip="How gradually the face protection fades beyond the edge of each face, as a share"
             " of its size.")
-    face_blur: float = _option(Real(0.0, 8.0), 2.0, "Gaussian blur (sigma, pixels of "
-                               "FaceMesh's input) of the face crops of content and result that "
-                               "the mesh term compares, so fine texture cannot satisfy it; "
-                               "FaceNet's crops stay sharp (docs/faces.md)", group="faces",
-        label="Face texture softening (px)",
-        tip="Softens what the face-shape protection looks at, so the style's fine texture "
-            "cannot pass for a face's features; 0: no softening.")
+    face_blur: float = _option(Real(0.0, 8.0), 2.0, "Gaussian blur (sigma, pixels of FaceMesh's "
+        "input) of the crops the mesh term compares, so fine texture cannot satisfy it; "
+        "FaceNet's crops stay sharp (docs/faces.md)", group="faces", label="Face texture "
+        "softening (px)", tip="Softens what the face-shape protection looks at, so the style's "
+        "fine texture cannot pass for a face's features; 0: no softening.")
     face_jitter: float = _option(Real(0.0, 0.25), 0.0, "random shift and scale of the face "
                                  "crops at each iteration, as a fraction of their side "
                                  "(seeded by random_seed)", group="faces",
@@ -268,19 +263,13 @@ class Options:
         label="Face area shape",
         tip="Oval: protect the face itself; Box: protect the whole square around it.")
     face_region_error: bool = _option(Flag(), True, "FaceID error over the face region only; "
-                                      "the --no-face-region-error flag counts the whole crop, "
-                                      "background included, as the paper's code (which "
-                                      "saturates the face weight, docs/faces.md)",
-                                      group="faces", flag="no-face-region-error",
-        label="Likeness from the face alone",
-        tip="Judge likeness on the face itself, not the background around it; off, a "
-            "stronger likeness weight barely helps.")
+        "--no-face-region-error counts the whole crop, as the paper's code (docs/faces.md)",
+        group="faces", flag="no-face-region-error", label="Likeness from the face alone",
+        tip="Judge likeness on the face itself, not the background around it.")
     face_luma: bool = _option(Flag(), True, "FaceID on the crops' luma (Rec. 601), so faces may "
-                              "take the style's colours; the --no-face-luma flag holds their "
-                              "colours too", group="faces", flag="no-face-luma",
-        label="Likeness in grey",
-        tip="Judge likeness on light and shade only, so faces take the style's colours; off, "
-            "faces also keep their own colours.")
+        "take the style's colours; --no-face-luma holds their colours too", group="faces",
+        flag="no-face-luma", label="Likeness in grey",
+        tip="Judge likeness on light and shade only, so faces take the style's colours.")
 
     background: str = _option(Choice(BACKGROUND_CHOICES), "keep", "background handling: keep "
                               "it; flat (replace with a colour before stylizing); restore "

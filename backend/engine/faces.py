@@ -247,19 +247,15 @@ class FaceTerms(nn.Module):
 
     def _faces(self, image: torch.Tensor, size: int, boxes: torch.Tensor | None = None,
                blurred: bool = True) -> torch.Tensor:
-        """The crops of ``image`` at ``size`` pixels, the gradient passed inside the masks
-        only; ``blurred``: low-passed (FaceMesh's inputs: the landmark regressor is what
-        texture fools; FaceNet's crops stay sharp, since the blur took the detail that
-        identity is made of and FaceID alone paints no maze, docs/faces.md)."""
+        """The crops at ``size`` px, gradient inside the masks only; ``blurred`` (FaceMesh's:
+        texture fools it; FaceNet's stay sharp for identity, docs/faces.md)."""
         boxes = self.crops if boxes is None else boxes
         faces = crop_faces(image, boxes, size)
         if faces.requires_grad:
             mask = self.masks[size]
             faces = mask * faces + (1 - mask) * faces.detach()
-        if not blurred:
-            return faces
-        return low_pass(faces, crop_sigmas(boxes, size, self.robust.blur,
-                                           self.robust.min_image_blur))
+        blur = self.robust.blur if blurred else 0.0
+        return low_pass(faces, crop_sigmas(boxes, size, blur, self.robust.min_image_blur))
 
     def _facenet_features(self, image: torch.Tensor,
                           boxes: torch.Tensor | None = None) -> dict[int, torch.Tensor]:
