@@ -19,7 +19,9 @@ from shared.schedule import ScaleStep
 # at 1024 px in 512-px tiles (17.6) ("Engine speed (cpu, style only)", CPU time on 1 thread), and
 # two threads are about 1.8 times as fast ("Threads on a busy machine": 871 ms on one thread,
 # 479-490 ms on two at 256 px). (It was 50 s/MP, from elapsed times on an overloaded machine.)
-CPU_SECONDS_PER_MEGAPIXEL = 17.0 / 1.8
+CPU_ONE_THREAD_SECONDS_PER_MEGAPIXEL = 17.0
+CPU_TWO_THREAD_SPEEDUP = 1.8
+CPU_SECONDS_PER_MEGAPIXEL = CPU_ONE_THREAD_SECONDS_PER_MEGAPIXEL / CPU_TWO_THREAD_SPEEDUP
 # The face terms (FaceNet and FaceMesh on fixed-size face crops) add a fixed time per iteration
 # whatever the size: 88-97 ms on one thread ("Where an iteration's time goes"), about half on two.
 CPU_FACE_SECONDS_PER_ITERATION = 0.05
@@ -44,17 +46,25 @@ def seconds_per_megapixel(device: str) -> float | None:
     return CPU_SECONDS_PER_MEGAPIXEL if device == "cpu" else None
 
 
-def rough_seconds(plan: Sequence[ScaleStep], device: str, faces: bool = True) -> float | None:
+def rough_seconds(plan: Sequence[ScaleStep], device: str, faces: bool = True,
+                  threads: int = 2) -> float | None:
     """A rough duration in seconds before the job starts: on a CPU :data:`CPU_SECONDS_PER_
     MEGAPIXEL` times the plan's megapixel-iterations, plus :data:`CPU_FACE_SECONDS_PER_
     ITERATION` per iteration when the face terms are on (``faces``; a portrait has a face);
     elsewhere unknown (None) until iterations are timed. bf16 on a CPU with AMX (a preset) is
-    faster than this says (bench/RESULTS.md, "Engine vs reference")."""
+    faster than this says (bench/RESULTS.md, "Engine vs reference"). ``threads``: the CPU
+    threads the job will compute with (≥ 1); one thread takes :data:`CPU_TWO_THREAD_SPEEDUP`
+    times as long as two (more than two were not measured, and are counted as two)."""
     rate = seconds_per_megapixel(device)
     if rate is None:
         return None
+    if threads < 2:
+        rate *= CPU_TWO_THREAD_SPEEDUP
+        face_seconds = 2 * CPU_FACE_SECONDS_PER_ITERATION
+    else:
+        face_seconds = CPU_FACE_SECONDS_PER_ITERATION
     iterations = sum(step.iterations for step in plan)
-    return work(plan) * rate + (CPU_FACE_SECONDS_PER_ITERATION * iterations if faces else 0.0)
+    return work(plan) * rate + (face_seconds * iterations if faces else 0.0)
 
 
 class TimeLeft:

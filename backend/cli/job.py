@@ -23,6 +23,7 @@ from PIL import Image
 
 from backend.cli.common import InterruptCancel, ProgressBar, model_bundle
 from backend.cli.job_plan import plan_text
+from backend.threads import AUTO, ThreadPolicy
 from backend.cli.option_args import add_option_flags, options_from_args
 from backend.cli.outputs import (
     PreviewFile,
@@ -234,8 +235,9 @@ def run_job(args: argparse.Namespace, backend: Backend, request: JobRequest | No
         if isinstance(backend, InProcess):  # a server's device is its own
             device = pick_device(args.device)
             prior = seconds_per_megapixel(device.type)
+            threads = ThreadPolicy(getattr(args, "threads", AUTO)).apply(fresh=True)
             line = plan_text(request.options, content_size,
-                             [source_size(s) for s in request.styles], device)
+                             [source_size(s) for s in request.styles], device, threads)
             if line:
                 print(line, file=sys.stderr)
         bar = ProgressBar(total_iterations(request.options, request.content), plan, prior)

@@ -23,12 +23,14 @@ from shared.schedule import scale_plan
 
 
 def plan_text(options: Options, content_size: tuple[int, int],
-              style_sizes: Sequence[tuple[int, int]], device: torch.device) -> str:
+              style_sizes: Sequence[tuple[int, int]], device: torch.device,
+              threads: int = 2) -> str:
     """One line: ``"2 scales up to 1600x1200 in 400-px tiles; peak memory about 1.2 GB above
     the models; about 5.7 h on this CPU (rough)"``. ``content_size`` and ``style_sizes``:
     ``(w, h)`` in pixels. The tile part is left out for an untiled job, the time on a device
     whose rate is not known before it starts; a job the planner refuses gets no line (``""``:
-    the engine then refuses it with its own one-line reason). Never raises for valid options."""
+    the engine then refuses it with its own one-line reason). ``threads``: the CPU threads the
+job will compute with (the rough time of one is longer). Never raises for valid options."""
     plan = scale_plan(options, content_size)
     last = plan[-1]
     try:
@@ -40,7 +42,7 @@ def plan_text(options: Options, content_size: tuple[int, int],
     parts = [f"{len(plan)} scale{'s' if len(plan) > 1 else ''} up to {last.width}x{last.height}"
              + (f" in {tile}-px tiles" if 0 < tile < max(last.width, last.height) else ""),
              f"peak memory about {peak / 1e9:.1f} GB above the models"]
-    seconds = rough_seconds(plan, device.type, faces=options.faces_enabled)
+    seconds = rough_seconds(plan, device.type, faces=options.faces_enabled, threads=threads)
     if seconds is not None:
         parts.append(f"{duration_text(seconds)} on this CPU (rough)")
     return "; ".join(parts)

@@ -22,6 +22,9 @@ from PIL import Image
 from backend.cli.main import EXIT_FAILED, EXIT_MISSING_WEIGHTS, EXIT_USAGE, main
 from backend.weights import REGISTRY
 from backend.weights.registry import ENV_CACHE
+from shared.job_time import duration_text, rough_seconds
+from shared.options import Options
+from shared.schedule import scale_plan
 from tests.photos import photo
 
 TINY_RUN = ["--allow-random-weights", "--face-weight", "0", "--mesh-weight", "0",
@@ -164,6 +167,25 @@ def test_a_result_smaller_than_the_content_is_said_on_the_closing_line(
     assert closing.startswith(f"wrote {tmp_path / 'out.png'} (64x43; computed at 64 px, "
                               "smaller than the 96x64 content: --end-scale full computes at "
                               "its own size)")
+
+
+def test_the_plan_line_times_the_job_on_the_threads_asked_for(
+        images: tuple[Path, Path], weights_dir: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # Left over from issue 15: the rough time assumed two free threads even with --threads 1.
+    # The plan line comes before the models load, so a job without weights shows it and stops.
+    options = Options(face_weight=0, mesh_weight=0, end_scale=64, min_scale=64,
+                      initial_iterations=3000)
+    for threads in (1, 2):
+        assert call_main("stylize", *images, "--face-weight", "0", "--mesh-weight", "0",
+                         "--end-scale", "64", "--min-scale", "64", "--initial-iterations",
+                         "3000", "--threads", threads, "-o", tmp_path / "out.png"
+                         ) == EXIT_MISSING_WEIGHTS
+        seconds = rough_seconds(scale_plan(options, CONTENT_SIZE), "cpu", faces=False,
+                                threads=threads)
+        plan_line = capsys.readouterr().err.splitlines()[0]
+        assert plan_line.endswith(f"; {duration_text(seconds)} on this CPU (rough)")
+    assert duration_text(seconds) != duration_text(seconds * 1.8)  # the test can tell them
 
 
 def test_end_scale_full_writes_the_contents_own_size_and_says_nothing_more(

@@ -29,6 +29,14 @@ def test_a_full_resolution_job_names_its_size_tile_memory_and_rough_time() -> No
                     f"{duration_text(seconds)} on this CPU (rough)")
 
 
+def test_the_rough_time_follows_the_threads_the_job_computes_with() -> None:
+    options = Options(end_scale=0)
+    one = plan_text(options, (1600, 1200), STYLE, CPU, threads=1)
+    seconds = rough_seconds(scale_plan(options, (1600, 1200)), "cpu", threads=1)
+    assert one.endswith(f"; {duration_text(seconds)} on this CPU (rough)")
+    assert seconds > rough_seconds(scale_plan(options, (1600, 1200)), "cpu", threads=2)
+
+
 def test_an_untiled_job_names_no_tile_and_one_scale_is_singular() -> None:
     line = plan_text(Options(min_scale=256, end_scale=256), (256, 192), STYLE, CPU)
     assert line.startswith("1 scale up to 256x192; peak memory about ")

@@ -58,6 +58,20 @@ def test_the_cpu_rate_is_within_a_quarter_of_the_measured_iterations(size, secon
     assert estimate == pytest.approx(seconds / TWO_THREADS_SPEED_UP, rel=0.25)
 
 
+@pytest.mark.parametrize(("size", "seconds"), MEASURED_ONE_THREAD.items())
+def test_one_thread_is_estimated_at_the_one_thread_rate(size, seconds):
+    # Left over from issue 15: the estimate assumed two free threads even with --threads 1.
+    estimate = rough_seconds([ScaleStep(size, size, 1)], "cpu", faces=False, threads=1)
+    assert estimate == pytest.approx(seconds, rel=0.25)
+
+
+def test_one_thread_takes_longer_than_two_with_the_face_terms_too():
+    plan = [ScaleStep(256, 256, 100), ScaleStep(512, 512, 50)]
+    one, two = rough_seconds(plan, "cpu", threads=1), rough_seconds(plan, "cpu", threads=2)
+    assert one == pytest.approx(two * TWO_THREADS_SPEED_UP, rel=0.1)
+    assert rough_seconds(plan, "cpu", threads=8) == two  # more than two were not measured
+
+
 def test_the_face_terms_add_a_fixed_time_per_iteration():
     plan = [ScaleStep(256, 256, 100), ScaleStep(512, 512, 50)]
     assert rough_seconds(plan, "cpu") - rough_seconds(plan, "cpu", faces=False) == (
