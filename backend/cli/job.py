@@ -23,7 +23,6 @@ from PIL import Image
 
 from backend.cli.common import InterruptCancel, ProgressBar, model_bundle
 from backend.cli.job_plan import plan_text
-from backend.threads import AUTO, ThreadPolicy
 from backend.cli.option_args import add_option_flags, options_from_args
 from backend.cli.outputs import (
     PreviewFile,
@@ -35,6 +34,7 @@ from backend.cli.outputs import (
 )
 from backend.cli.serve import add_endpoint_flag
 from backend.engine import ProgressEvent, Result, model_needs, stylize
+from backend.engine.events import Cancelled
 from backend.engine.imageio import read_image
 from backend.engine.sizes import check_sizes
 from backend.models.bundle import pick_device
@@ -44,7 +44,9 @@ from backend.server.images import (
     image_data_to_float,
 )
 from backend.server.security import KeyFiles
+from backend.threads import AUTO, ThreadPolicy
 from shared.client import Client, ImageData, Job
+from shared.errors import JobCancelled
 from shared.job_time import seconds_per_megapixel
 from shared.messages import Preview, Progress
 from shared.options import Options
@@ -158,7 +160,8 @@ def server_client(args: argparse.Namespace) -> Client:
 
 class ThroughServer:
     """A running server (started with this Python first when ``--start`` and none answers);
-    Ctrl-C cancels the job there and waits for it to stop (``JobCancelled`` follows)."""
+    Ctrl-C cancels the job there and waits for it to stop (``Cancelled`` follows, as in this
+    process; a result that finished first is delivered)."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
@@ -180,7 +183,10 @@ class ThroughServer:
                 image, metadata = _follow(job, bar, PreviewFile(self.args.preview))
             except KeyboardInterrupt:
                 job.cancel()
-                image, metadata = _follow(job, None, PreviewFile(None))
+                try:  # a result that finished first is kept
+                    image, metadata = _follow(job, None, PreviewFile(None))
+                except JobCancelled:  # this user's own Ctrl-C: said as in this process
+                    raise Cancelled("cancelled with Ctrl-C") from None
         return Result(image_data_to_float(image), metadata), f", job {job.id}"
 
 

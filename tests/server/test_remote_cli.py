@@ -1,10 +1,13 @@
 """``portrait-stylize submit``, ``status`` and ``stop`` against real servers."""
 
 import json
+import signal
+import subprocess
+import sys
 
 from PIL import Image
 
-from backend.cli.main import main
+from backend.cli.main import EXIT_CANCELLED, main
 from tests.photos import photo
 from tests.shared.messages import free_endpoint
 
@@ -54,3 +57,24 @@ def test_submit_closes_with_the_job_and_the_random_weights_as_stylize_does(serve
     closing = capsys.readouterr().err.strip().splitlines()[-1]
     assert closing.startswith(f"wrote {out} (32x32, job ")
     assert "SEEDED RANDOM WEIGHTS for" in closing and "vgg19" in closing
+
+
+def test_ctrl_c_during_submit_cancels_the_job_and_says_cancelled(server, tmp_path):
+    # Ctrl-C had closed with "the job was cancelled at a client's request", as if another
+    # client had done it. A job far too long to finish first is interrupted once submitted.
+    photo("brick").resize((32, 32)).save(tmp_path / "image.png")
+    long_run = [flag if flag != "1" else "100000" for flag in TINY_FLAGS]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backend", "submit", str(tmp_path / "image.png"),
+         str(tmp_path / "image.png"), "-q", "-o", str(tmp_path / "out.png"),
+         "--endpoint", server.endpoint, *long_run], stderr=subprocess.PIPE, text=True)
+    lines = []
+    for line in process.stderr:  # the job is on the server once this line is out
+        lines.append(line)
+        if "submitted job" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    lines += process.stderr.readlines()
+    assert process.wait(timeout=120) == EXIT_CANCELLED
+    assert [line for line in lines if line.strip()][-1].strip() == "portrait-stylize: cancelled"
+    assert not (tmp_path / "out.png").exists()
