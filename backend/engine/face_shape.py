@@ -1,9 +1,9 @@
 """Where the face terms pull inside a crop: the face itself, not the crop rectangle (issue 9,
 point 2).
 
-The content crop's FaceMesh face oval is filled and feathered across its outline, so the face
-terms hold the face and let the background inside the crop take the style like the background
-outside.
+The content crop's FaceMesh face oval is filled and feathered across its outline (beyond it
+along the jaw), so the face terms hold the face and let the background inside the crop take
+the style like the background outside.
 A face whose landmarks FaceMesh does not trust (presence below one half) falls back to the
 crop rectangle, feathered toward its border.
 """
@@ -20,6 +20,10 @@ from backend.models.facemesh import FaceMesh
 FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378,
              400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54,
              103, 67, 109)
+# The share of the fade that lies outside the outline at each point of FACE_OVAL: 1 along the
+# jaw (361 ... 152 ... 132), 0.5 (centred) from the temples up, blended over the cheeks.
+OVAL_FADE_OUTSIDE = (0.5,) * 7 + (0.625, 0.75, 0.875) + (1.0,) * 17 + (0.875, 0.75, 0.625) + (
+    0.5,) * 6
 # MediaPipe's face landmark graph drops a face whose presence is below 0.5
 # (min_tracking_confidence's default).
 MIN_PRESENCE = 0.5
@@ -51,34 +55,45 @@ def _inside(points: torch.Tensor, polygon: torch.Tensor) -> torch.Tensor:
     return ((straddles & (px < crossing_x)).sum(dim=1) % 2) == 1
 
 
-def _distance_to_outline(points: torch.Tensor, polygon: torch.Tensor) -> torch.Tensor:
-    """Euclidean distance of each of ``points`` ``(N, 2)`` to the closed outline ``(V, 2)``."""
+def _nearest_on_outline(points: torch.Tensor, polygon: torch.Tensor,
+                        values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For each of ``points`` ``(N, 2)``: the Euclidean distance to the closed outline
+    ``polygon`` ``(V, 2)``, and ``values`` ``(V,)`` (one per vertex) interpolated linearly
+    along the outline at the nearest point."""
     a, edge = polygon, polygon.roll(-1, dims=0) - polygon
     offset = points[:, None, :] - a[None]
-    along = (offset * edge).sum(-1) / edge.square().sum(-1).clamp_min(1e-12)
-    nearest = a[None] + along.clamp(0, 1)[..., None] * edge[None]
-    return (points[:, None, :] - nearest).norm(dim=-1).min(dim=1).values
+    along = ((offset * edge).sum(-1) / edge.square().sum(-1).clamp_min(1e-12)).clamp(0, 1)
+    nearest = a[None] + along[..., None] * edge[None]
+    distance, segment = (points[:, None, :] - nearest).norm(dim=-1).min(dim=1)
+    t = along.gather(1, segment[:, None])[:, 0]
+    value = values[segment] * (1 - t) + values.roll(-1)[segment] * t
+    return distance, value
 
 
 def oval_masks(landmarks: torch.Tensor, size: int, feather: float) -> torch.Tensor:
     """``(K, 1, size, size)`` weights in [0, 1] for ``landmarks`` ``(K, 468, ≥2)`` in pixels of
-    ``size × size`` crops: 1 inside the face oval, falling smoothly (smoothstep) across its
-    outline over ``feather × size`` pixels, half inside and half outside (a hard oval when
-    ``feather`` is 0). Centred so: a ramp wholly outside held the background ring inside the
-    crop (its change from the content 0.47 of the band outside the crop's, against 0.67 with
-    the face terms off; centred 0.62; tests/engine/test_faces_seams.py)."""
+    ``size × size`` crops: 1 inside the face oval, falling smoothly (smoothstep) to 0 over
+    ``feather × size`` pixels across its outline (a hard oval when ``feather`` is 0).
+    Along the forehead and temples the fade straddles the outline (0.5 on it): held beyond
+    it, the background ring inside the crop changes less than the band outside the crop
+    (tests/engine/test_faces_seams.py). Along the jaw it lies wholly outside (1 on the
+    outline), blended between the two over the cheeks (:data:`OVAL_FADE_OUTSIDE`): the jaw's
+    edge against the neck is part of the face's shape (dlib's 17 jaw points), and with the
+    fade centred there the terms held the inside of the face while the style moved the jaw,
+    its points twice as far off as with the terms off (docs/faces.md, "Shape, not box")."""
     centres = torch.arange(size, dtype=torch.float32, device=landmarks.device) + 0.5
     ys, xs = torch.meshgrid(centres, centres, indexing="ij")
     points = torch.stack([xs.flatten(), ys.flatten()], dim=1)
+    outside = torch.tensor(OVAL_FADE_OUTSIDE, device=landmarks.device)
     masks = []
     for face in landmarks[:, list(FACE_OVAL), :2].float():
         inside = _inside(points, face)
         if feather <= 0:
             mask = inside.float()
         else:
-            distance = _distance_to_outline(points, face)
+            distance, share = _nearest_on_outline(points, face, outside)
             signed = torch.where(inside, distance, -distance)
-            mask = smoothstep(signed / (feather * size) + 0.5)
+            mask = smoothstep(signed / (feather * size) + share)
         masks.append(mask.reshape(1, size, size))
     return torch.stack(masks)
 

@@ -41,12 +41,18 @@ def test_the_face_oval_is_mediapipes_outline_in_order() -> None:
     assert ours == {frozenset(pair) for pair in FACEMESH_FACE_OVAL}
 
 
-def test_an_oval_mask_is_one_inside_half_on_the_outline_and_zero_beyond_the_feather() -> None:
+def test_an_oval_mask_straddles_the_forehead_and_lies_outside_the_jaw() -> None:
+    # circle_landmarks puts FACE_OVAL's point i at 10·i degrees: the forehead's first point
+    # (10) on the right, the chin (152, the 19th) on the left.
     [[mask]] = oval_masks(circle_landmarks(96.0, 50.0), 192, 0.1)
     assert float(mask[96, 96]) == 1.0
-    assert float(mask[95, 96 + 50 - 12]) == 1.0  # more than half the feather (9.6 px) inside
-    assert float(mask[95, 96 + 50 + 12]) == 0.0
+    assert float(mask[95, 96 + 50 - 12]) == 1.0  # more than half the fade (9.6 px) inside
     assert 0.3 < float(mask[95, 146]) < 0.7  # the pixel centre lies on the outline
+    assert float(mask[95, 96 + 50 + 12]) == 0.0
+    # the chin: held in full on the outline, half way at half the fade (19.2 px) outside
+    assert float(mask[95, 96 - 50]) == pytest.approx(1.0, abs=0.01)
+    assert 0.3 < float(mask[95, 96 - 50 - 10]) < 0.7
+    assert float(mask[95, 96 - 50 - 20]) == 0.0
     assert float(mask[0, 0]) == 0.0
 
 
