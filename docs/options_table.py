@@ -22,6 +22,12 @@ def _range(spec: OptionSpec) -> str:
 
 
 def _default(spec: OptionSpec) -> str:
+    """The default as a user of the flag reads it: a switch is on or off, and a ``--no-…``
+    flag switches off what is on by default (its ``true`` read as if the flag were on)."""
+    if isinstance(spec.default, bool):
+        state = "on" if spec.default else "off"
+        flag_turns = "off" if spec.flag.startswith("no-") else "on"
+        return f"{state} (the flag turns it {flag_turns})"
     return spec.type.format(spec.default) or "(none)"
 
 

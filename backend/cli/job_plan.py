@@ -26,7 +26,7 @@ def plan_text(options: Options, content_size: tuple[int, int],
               style_sizes: Sequence[tuple[int, int]], device: torch.device,
               threads: int = 2) -> str:
     """One line: ``"2 scales up to 1600x1200 in 400-px tiles; peak memory about 1.2 GB above
-    the models; about 5.7 h on this CPU (rough)"``. ``content_size`` and ``style_sizes``:
+    the models; about 5.7 h on this CPU, 2 threads (rough)"``. ``content_size`` and ``style_sizes``:
     ``(w, h)`` in pixels. The tile part is left out for an untiled job, the time on a device
     whose rate is not known before it starts; a job the planner refuses gets no line (``""``:
     the engine then refuses it with its own one-line reason). ``threads``: the CPU threads the
@@ -44,5 +44,6 @@ job will compute with (the rough time of one is longer). Never raises for valid 
              f"peak memory about {peak / 1e9:.1f} GB above the models"]
     seconds = rough_seconds(plan, device.type, faces=options.faces_enabled, threads=threads)
     if seconds is not None:
-        parts.append(f"{duration_text(seconds)} on this CPU (rough)")
+        plural = "s" if threads > 1 else ""
+        parts.append(f"{duration_text(seconds)} on this CPU, {threads} thread{plural} (rough)")
     return "; ".join(parts)

@@ -184,7 +184,8 @@ def test_the_plan_line_times_the_job_on_the_threads_asked_for(
         seconds = rough_seconds(scale_plan(options, CONTENT_SIZE), "cpu", faces=False,
                                 threads=threads)
         plan_line = capsys.readouterr().err.splitlines()[0]
-        assert plan_line.endswith(f"; {duration_text(seconds)} on this CPU (rough)")
+        assert plan_line.endswith(f"; {duration_text(seconds)} on this CPU, {threads} "
+                                  f"thread{'s' if threads > 1 else ''} (rough)")
     assert duration_text(seconds) != duration_text(seconds * 1.8)  # the test can tell them
 
 

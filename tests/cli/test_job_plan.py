@@ -26,14 +26,14 @@ def test_a_full_resolution_job_names_its_size_tile_memory_and_rough_time() -> No
     assert 0 < tile < 1600
     assert line == (f"{len(scale_plan(options, (1600, 1200)))} scales up to 1600x1200 in "
                     f"{tile}-px tiles; peak memory about {peak / 1e9:.1f} GB above the models; "
-                    f"{duration_text(seconds)} on this CPU (rough)")
+                    f"{duration_text(seconds)} on this CPU, 2 threads (rough)")
 
 
 def test_the_rough_time_follows_the_threads_the_job_computes_with() -> None:
     options = Options(end_scale=0)
     one = plan_text(options, (1600, 1200), STYLE, CPU, threads=1)
     seconds = rough_seconds(scale_plan(options, (1600, 1200)), "cpu", threads=1)
-    assert one.endswith(f"; {duration_text(seconds)} on this CPU (rough)")
+    assert one.endswith(f"; {duration_text(seconds)} on this CPU, 1 thread (rough)")
     assert seconds > rough_seconds(scale_plan(options, (1600, 1200)), "cpu", threads=2)
 
 
