@@ -84,7 +84,7 @@ class ProgressBar:
                 postfix["loss"] = f"{event.losses['total']:.4g}"
             left = self.time_left.update(event.scale_index, event.iteration) \
                 if self.time_left else None
-            if left is not None:
+            if left:  # unknown before a rate, and nothing left once the last is in
                 postfix["left"] = duration_text(left)
             if postfix:
                 self.bar.set_postfix(postfix, refresh=False)

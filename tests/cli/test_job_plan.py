@@ -72,6 +72,22 @@ def test_the_time_left_counts_a_large_scale_for_its_pixels() -> None:
         bar.close()
 
 
+def test_the_bar_shows_no_time_left_once_the_last_iteration_is_in() -> None:
+    # A new user saw "left=about 10 s" at 50/50 (the rough duration's least figure).
+    plan = [ScaleStep(100, 100, 10)]
+    clock = iter([0.0, 1.0, 2.0])
+    bar = ProgressBar(10, plan, prior=None)
+    bar.time_left.clock = lambda: next(clock)
+    try:
+        bar.show(progress(0, 0, 10, 100))
+        bar.show(progress(0, 5, 10, 100))
+        assert "left=" in bar.bar.postfix
+        bar.show(progress(0, 10, 10, 100))
+        assert "left" not in bar.bar.postfix and bar.bar.n == 10
+    finally:
+        bar.close()
+
+
 def test_the_bar_shows_the_scale_label_followed_by_one_colon() -> None:
     bar = ProgressBar(20, [ScaleStep(100, 100, 10), ScaleStep(200, 200, 10)], prior=None)
     try:
