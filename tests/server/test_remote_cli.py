@@ -67,14 +67,21 @@ def test_ctrl_c_during_submit_cancels_the_job_and_says_cancelled(server, tmp_pat
     process = subprocess.Popen(
         [sys.executable, "-m", "backend", "submit", str(tmp_path / "image.png"),
          str(tmp_path / "image.png"), "-q", "-o", str(tmp_path / "out.png"),
-         "--endpoint", server.endpoint, *long_run], stderr=subprocess.PIPE, text=True)
-    lines = []
-    for line in process.stderr:  # the job is on the server once this line is out
-        lines.append(line)
-        if "submitted job" in line:
-            break
-    process.send_signal(signal.SIGINT)
-    lines += process.stderr.readlines()
-    assert process.wait(timeout=120) == EXIT_CANCELLED
+         "--endpoint", server.endpoint, *long_run], stderr=subprocess.PIPE, text=True,
+        # A shell's background job starts with SIGINT ignored, and Python then keeps it so;
+        # a terminal's Ctrl-C reaches a process whose SIGINT is at its default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        lines = []
+        for line in process.stderr:  # the job is on the server once this line is out
+            lines.append(line)
+            if "submitted job" in line:
+                break
+        process.send_signal(signal.SIGINT)
+        rest = process.communicate(timeout=120)[1]
+    finally:
+        process.kill()
+    lines += rest.splitlines()
+    assert process.returncode == EXIT_CANCELLED
     assert [line for line in lines if line.strip()][-1].strip() == "portrait-stylize: cancelled"
     assert not (tmp_path / "out.png").exists()
