@@ -26,11 +26,12 @@ def plan_text(options: Options, content_size: tuple[int, int],
               style_sizes: Sequence[tuple[int, int]], device: torch.device,
               threads: int = 2) -> str:
     """One line: ``"2 scales up to 1600x1200 in 400-px tiles; peak memory about 1.2 GB above
-    the models; about 5.7 h on this CPU, 2 threads (rough)"``. ``content_size`` and ``style_sizes``:
-    ``(w, h)`` in pixels. The tile part is left out for an untiled job, the time on a device
-    whose rate is not known before it starts; a job the planner refuses gets no line (``""``:
-    the engine then refuses it with its own one-line reason). ``threads``: the CPU threads the
-job will compute with (the rough time of one is longer). Never raises for valid options."""
+    the models; about 5.7 h on this CPU, 2 threads (rough)"``. ``content_size`` and
+    ``style_sizes``: ``(w, h)`` in pixels. ``threads``: the CPU threads the job will compute
+    with (one takes longer, :func:`shared.job_time.rough_seconds`). The tile part is left out
+    for an untiled job, the time on a device whose rate is not known before it starts; a job
+    the planner refuses gets no line (``""``: the engine then refuses it with its own one-line
+    reason). Never raises for valid options."""
     plan = scale_plan(options, content_size)
     last = plan[-1]
     try:
