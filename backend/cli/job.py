@@ -209,18 +209,37 @@ def smaller_note(result_size: tuple[int, int], content_size: tuple[int, int]) ->
             f"{content_size[1]} content: --end-scale full computes at its own size")
 
 
+def faces_note(metadata: dict[str, Any]) -> str:
+    """What the closing line says of the face terms (metadata ``faces``, docs/faces.md): how
+    many faces they held at the last scale and how many the fidelity report flags for
+    texture, or that none was found; "" when the terms are off."""
+    faces = metadata.get("faces") or {}
+    scales = (faces.get("terms") or {}).get("scales")
+    if not scales:
+        return ""
+    count = len(scales[-1]["faces"])
+    if not count:
+        return "; no face found: face terms off"
+    flagged = sum(bool(face.get("texture_exceeds")) for face in faces.get("fidelity", []))
+    text = f"; face terms on {count} face{'s' if count > 1 else ''}"
+    return text + (f", {flagged} with more fine texture than the photo" if flagged else "")
+
+
 def write_outputs(args: argparse.Namespace, result: Result, note: str = "",
                   content_size: tuple[int, int] | None = None) -> None:
     """Write the image (``--output``, ``--bits``) and the metadata (``--metadata``), then say
-    so in one line (which names any seeded random weights the result was made with, and says
-    when the result is smaller than the content of ``content_size`` ``(w, h)``). What cannot
+    so in one line (which names any seeded random weights the result was made with, says what
+    the face terms held (:func:`faces_note`) and when the result is smaller than the content
+    of ``content_size`` ``(w, h)``). What cannot
     be written is saved in the cache folder instead (``ResultSavedElsewhere`` says where)."""
     save_outputs(args, result)
     random = result.metadata.get("random_weights")
     warning = f" (SEEDED RANDOM WEIGHTS for {', '.join(random)}: not real art)" if random else ""
     size = (result.pixels.shape[1], result.pixels.shape[0])
     smaller = smaller_note(size, content_size) if content_size else ""
-    print(f"wrote {args.output} ({size[0]}x{size[1]}{note}{smaller}){warning}", file=sys.stderr)
+    faces = faces_note(result.metadata)
+    print(f"wrote {args.output} ({size[0]}x{size[1]}{note}{faces}{smaller}){warning}",
+          file=sys.stderr)
 
 
 def run_job(args: argparse.Namespace, backend: Backend, request: JobRequest | None = None

@@ -189,6 +189,22 @@ def test_the_plan_line_times_the_job_on_the_threads_asked_for(
     assert duration_text(seconds) != duration_text(seconds * 1.8)  # the test can tell them
 
 
+@pytest.mark.parametrize(("content", "said"), [
+    (lambda: photo("astronaut").crop((100, 0, 356, 256)).resize((128, 128)),
+     "(128x128; face terms on 1 face)"),
+    (lambda: photo("brick").resize((128, 128)), "(128x128; no face found: face terms off)")])
+def test_the_closing_line_says_what_the_face_terms_held(
+        content, said: str, images: tuple[Path, Path], weights_dir: Path, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # A new user learned whether a face was found only from --metadata.
+    content().save(tmp_path / "content.png")
+    assert call_main("stylize", tmp_path / "content.png", images[1], "--allow-random-weights",
+                     "--end-scale", "128", "--min-scale", "128", "--initial-iterations", "3",
+                     "-q", "--threads", "1", "-o", tmp_path / "out.png") == 0
+    closing = capsys.readouterr().err.splitlines()[-1]
+    assert closing.startswith(f"wrote {tmp_path / 'out.png'} {said} (SEEDED RANDOM")
+
+
 def test_end_scale_full_writes_the_contents_own_size_and_says_nothing_more(
         images: tuple[Path, Path], weights_dir: Path, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:

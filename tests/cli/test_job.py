@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from backend.cli.common import ProgressBar
-from backend.cli.job import JobRequest, total_iterations
+from backend.cli.job import JobRequest, faces_note, total_iterations
 from backend.cli.main import build_parser
 from shared.framing import ImageData
 from shared.messages import Done, Progress, Queued
@@ -81,3 +81,17 @@ def test_the_bar_counts_iterations_across_scales_of_different_lengths():
         assert bar.bar.n == 6
     finally:
         bar.close()
+
+
+def test_the_faces_note_counts_the_faces_held_and_those_the_report_flags() -> None:
+    def metadata(found: int, flagged: int) -> dict:
+        fidelity = [{"texture_exceeds": k < flagged} for k in range(found)]
+        return {"faces": {"terms": {"scales": [{"faces": []}, {"faces": [{}] * found}]},
+                          "fidelity": fidelity}}
+
+    assert faces_note(metadata(2, 0)) == "; face terms on 2 faces"
+    assert faces_note(metadata(3, 1)) == ("; face terms on 3 faces, 1 with more fine texture "
+                                          "than the photo")
+    assert faces_note(metadata(0, 0)) == "; no face found: face terms off"
+    assert faces_note({"faces": {"terms": {"enabled": False}}}) == ""
+    assert faces_note({}) == ""
