@@ -58,13 +58,9 @@ def rough_seconds(plan: Sequence[ScaleStep], device: str, faces: bool = True,
     rate = seconds_per_megapixel(device)
     if rate is None:
         return None
-    if threads < 2:
-        rate *= CPU_TWO_THREAD_SPEEDUP
-        face_seconds = 2 * CPU_FACE_SECONDS_PER_ITERATION
-    else:
-        face_seconds = CPU_FACE_SECONDS_PER_ITERATION
     iterations = sum(step.iterations for step in plan)
-    return work(plan) * rate + (face_seconds * iterations if faces else 0.0)
+    seconds = work(plan) * rate + (CPU_FACE_SECONDS_PER_ITERATION * iterations if faces else 0.0)
+    return seconds * (CPU_TWO_THREAD_SPEEDUP if threads < 2 else 1.0)
 
 
 class TimeLeft:
